@@ -1,0 +1,227 @@
+"""The `floorplan` command: run the service (all-in-one or split), migrate, manage keys, render locally."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from shared.logging import configure_logging
+from shared.settings import Settings, get_settings
+
+
+def _migrate(settings: Settings) -> None:
+    from shared.db.engine import create_engine
+    from shared.db.migrate import upgrade
+    from shared.queue import create_queue
+    from shared.storage import create_storage
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade()
+
+    async def provision() -> None:
+        engine = create_engine(settings)
+        queue, storage = create_queue(settings, engine), create_storage(settings)
+        try:
+            await queue.ensure()
+            await storage.ensure()
+        finally:
+            await queue.close()
+            await storage.close()
+            await engine.dispose()
+
+    asyncio.run(provision())
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)
+    print("schema up to date; queues and storage ready", file=sys.stderr)
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from api.deps import hash_key
+    from shared.db.engine import create_engine, session_factory
+    from shared.db.models import ApiKey
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", args.tenant):
+        print("tenant names are 1-64 letters, digits, '_', '.' or '-'", file=sys.stderr)
+        return 2
+    key = "fp_" + secrets.token_urlsafe(32)
+
+    async def store() -> None:
+        engine = create_engine(settings)
+        async with session_factory(engine).begin() as session:
+            session.add(ApiKey(tenant=args.tenant, key_hash=hash_key(key), admin=args.admin,
+                               created_at=datetime.now(UTC)))
+        await engine.dispose()
+
+    asyncio.run(store())
+    print(f"API key for tenant {args.tenant!r}{' (admin)' if args.admin else ''}:")
+    print(key)
+    return 0
+
+
+def _worker(settings: Settings, concurrency: int, queues: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from shared.db.engine import create_engine, session_factory
+    from shared.queue import create_queue
+    from shared.storage import create_storage
+    from worker.loop import Worker
+
+    engine = create_engine(settings)
+    worker = Worker(settings, session_factory(engine), create_queue(settings, engine), create_storage(settings),
+                    concurrency=concurrency, queues=queues)
+    return worker, engine
+
+
+async def _serve(settings: Settings, host: str, port: int, workers: int, relay: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    config = uvicorn.Config(create_app(settings, run_relay=relay), host=host, port=port, log_config=None,
+                            access_log=False, timeout_graceful_shutdown=10)
+    server = uvicorn.Server(config)
+    stop = asyncio.Event()
+    worker_task = None
+    if workers > 0:
+        from shared.queue import QUEUE_NAMES
+
+        worker, engine = _worker(settings, workers, QUEUE_NAMES)
+        worker_task = asyncio.create_task(worker.run(stop))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        if worker_task is not None:
+            await worker_task
+            await worker.queue.close()
+            await worker.storage.close()
+            await engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    _migrate(settings)  # embedded mode is zero set-up
+    asyncio.run(_serve(settings, args.host, args.port, args.workers, relay=True))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    asyncio.run(_serve(settings, args.host, args.port, 0, relay=True))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    queues = tuple(q.strip() for q in args.queues.split(",") if q.strip())
+
+    async def main() -> None:
+        worker, engine = _worker(settings, args.concurrency, queues)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)  # finish the render in hand, then exit
+        try:
+            await worker.run(stop)
+        finally:
+            await worker.queue.close()
+            await worker.storage.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from shared.plan import PlanProblem, parse_plan
+    from worker.render import RenderError, render
+
+    fmt = args.format or Path(args.output).suffix.lstrip(".").lower().replace("jpg", "jpeg")
+    try:
+        plan = parse_plan(json.loads(Path(args.plan).read_text()))
+        data = render(plan, args.view, fmt, args.width, args.height, {"floor": args.floor})
+    except (PlanProblem, RenderError, ValueError, OSError) as exc:
+        print(f"render failed: {exc}", file=sys.stderr)
+        return 1
+    Path(args.output).write_bytes(data)
+    print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    import yaml
+
+    from api.app import create_app
+
+    text = yaml.safe_dump(create_app(settings).openapi(), sort_keys=False, allow_unicode=True)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="floorplan", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="API + relay + render workers in one process (embedded defaults)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=2, help="concurrent renders (0: none)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("api", help="API + outbox relay only (production split)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_api)
+
+    s = sub.add_parser("worker", help="render workers only (production split)")
+    s.add_argument("--concurrency", type=int, default=1)
+    s.add_argument("--queues", default="render-2d,render-3d", help="comma-separated queue names")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("migrate", help="update the DB schema; create missing queues and bucket")
+    s.set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    s = keys.add_parser("create", help="create a key; it is printed alone on the last line")
+    s.add_argument("--tenant", required=True)
+    s.add_argument("--admin", action="store_true")
+    s.set_defaults(func=cmd_keys_create)
+
+    s = sub.add_parser("render", help="render one plan to a file, no server")
+    s.add_argument("plan")
+    s.add_argument("--view", default="2d", choices=["2d", "3d"])
+    s.add_argument("--format", choices=["png", "svg", "pdf", "jpeg", "webp"])
+    s.add_argument("--width", type=int, default=1600)
+    s.add_argument("--height", type=int, default=1200)
+    s.add_argument("--floor", type=int, default=0)
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("openapi", help="print the OpenAPI document the app serves, as YAML")
+    s.add_argument("-o", "--output", default="-")
+    s.set_defaults(func=cmd_openapi)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        return int(args.func(args, settings))
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""/v1/queues: what is waiting, what is running, and who is working on it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import CallerDep, ServicesDep, SessionDep
+from api.routes.renders import WORKER_TTL_S
+from api.schemas import QueueList, QueueResource
+from shared import jobs
+from shared.jobs import utcnow
+from shared.queue import QUEUE_NAMES, QueueUnavailable
+
+router = APIRouter(tags=["queues"])
+
+
+@router.get("/v1/queues", response_model=QueueList)
+async def list_queues(caller: CallerDep, services: ServicesDep, session: SessionDep) -> QueueList:
+    now = utcnow()
+    items = []
+    for name in QUEUE_NAMES:
+        stats = await jobs.queue_stats(session, name, now, WORKER_TTL_S)
+        try:
+            _, dead = await services.queue.depth(name)
+        except QueueUnavailable:
+            dead = -1  # unknown while the queue service is unreachable
+        items.append(QueueResource(
+            name=name, queued=stats.queued, running=stats.running,
+            oldest_age_seconds=round((now - stats.oldest_queued_at).total_seconds(), 3)
+            if stats.oldest_queued_at else None,
+            active_workers=stats.active_workers, completed_last_minute=stats.completed_last_minute,
+            dead_letter=dead,
+        ))
+    return QueueList(items=items)

@@ -1,0 +1,136 @@
+"""Request and response bodies of the REST API v1 (the contract in openapi.yaml)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.plan import Plan
+
+View = Literal["2d", "3d"]
+Format = Literal["png", "svg", "pdf", "jpeg", "webp"]
+FORMATS_BY_VIEW: dict[str, tuple[str, ...]] = {
+    "2d": ("png", "svg", "pdf", "jpeg", "webp"),
+    "3d": ("png", "jpeg", "webp"),
+}
+MAX_SIDE = {"2d": 8192, "3d": 4096}
+MAX_PIXELS = 8192 * 8192
+
+
+class RenderOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    floor: Annotated[int, Field(ge=0, le=19, description="Index of the floor to draw.")] = 0
+
+
+class RenderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    view: View = "2d"
+    format: Format = "png"
+    width: Annotated[int, Field(ge=16, le=8192, description="Pixels (raster) or the SVG/PDF canvas size.")] = 1600
+    height: Annotated[int, Field(ge=16, le=8192)] = 1200
+    options: RenderOptions = RenderOptions()
+
+    @model_validator(mode="after")
+    def _fits_view(self) -> RenderRequest:
+        if self.format not in FORMATS_BY_VIEW[self.view]:
+            raise ValueError(f"format {self.format!r} is not available for view {self.view!r}; "
+                             f"choose one of {', '.join(FORMATS_BY_VIEW[self.view])}")
+        side = MAX_SIDE[self.view]
+        if self.width > side or self.height > side:
+            raise ValueError(f"{self.view} renders are at most {side}x{side} pixels")
+        if self.width * self.height > MAX_PIXELS:
+            raise ValueError(f"at most {MAX_PIXELS} pixels")
+        return self
+
+
+class PlanSummary(BaseModel):
+    id: str
+    name: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanResource(PlanSummary):
+    plan: Plan
+
+
+class PlanPage(BaseModel):
+    items: list[PlanSummary]
+    next_cursor: str | None
+
+
+class QueuePosition(BaseModel):
+    name: str
+    ahead: int = Field(description="Jobs of the same queue that will run before this one.")
+    eta_seconds: float | None = Field(description="Estimated seconds until this job is finished; "
+                                                  "null while no worker serves the queue.")
+
+
+class RenderResult(BaseModel):
+    url: str
+    content_type: str
+    bytes: int
+    expires_at: datetime
+
+
+class RenderErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class RenderJobResource(BaseModel):
+    id: str
+    plan_id: str
+    plan_version: int
+    view: View
+    format: Format
+    width: int
+    height: int
+    options: dict[str, Any]
+    state: Literal["queued", "running", "succeeded", "failed", "canceled"]
+    queue: QueuePosition | None = None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: RenderResult | None = None
+    error: RenderErrorInfo | None = None
+
+
+class RenderPage(BaseModel):
+    items: list[RenderJobResource]
+    next_cursor: str | None
+
+
+class JobEventResource(BaseModel):
+    at: datetime
+    state: str
+    attempt: int
+    worker: str | None
+    message: str | None
+
+
+class JobEventList(BaseModel):
+    items: list[JobEventResource]
+
+
+class QueueResource(BaseModel):
+    name: str
+    queued: int
+    running: int
+    oldest_age_seconds: float | None
+    active_workers: int
+    completed_last_minute: int
+    dead_letter: int
+
+
+class QueueList(BaseModel):
+    items: list[QueueResource]
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = {}

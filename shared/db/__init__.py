@@ -1,0 +1,1 @@
+"""The database: tables, the async engine, and the migrations that create them."""

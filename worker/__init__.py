@@ -1,0 +1,1 @@
+"""The worker fleet: queue consumer, render supervisor, and the pure renderers it runs in child processes."""

@@ -1,0 +1,144 @@
+"""Runs renders in a child process under a wall-clock and a memory limit, and replaces a child that dies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from worker import protocol
+
+log = structlog.get_logger()
+
+WATCH_S = 0.05
+
+
+@dataclass(frozen=True)
+class RenderOutcome:
+    ok: bool
+    data: bytes = b""
+    code: str = ""
+    message: str = ""
+    retryable: bool = False
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (Linux /proc); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class RenderChild:
+    """One long-lived child process; `render` sends it a job and waits for the bytes, within the limits."""
+
+    def __init__(self, timeout_s: float, memory_mb: int) -> None:
+        self.timeout_s, self.memory_bytes = timeout_s, memory_mb * 1024 * 1024
+        self._proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc and self._proc.returncode is None else None
+
+    async def _ensure(self) -> asyncio.subprocess.Process:
+        if self._proc is None or self._proc.returncode is not None:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "worker.child",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )
+            log.info("render child started", child_pid=self._proc.pid)
+        return self._proc
+
+    async def render(self, request: dict[str, Any], abort: asyncio.Event | None = None) -> RenderOutcome:
+        proc = await self._ensure()
+        assert proc.stdin is not None and proc.stdout is not None
+        reply = asyncio.create_task(self._exchange(proc, request))
+        watch = asyncio.create_task(self._watch(proc, abort))
+        try:
+            done, _ = await asyncio.wait({reply, watch}, timeout=self.timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if reply in done and reply.exception() is None:
+                return reply.result()
+            outcome: RenderOutcome | None
+            if watch in done:
+                outcome = watch.result()
+            elif reply in done:
+                outcome = None  # the pipe broke: the child died; say how once it is reaped
+            else:
+                outcome = RenderOutcome(False, code="timeout",
+                                        message=f"the render took longer than {self.timeout_s:g}s",
+                                        retryable=True)
+            await self.kill()
+            if outcome is None:
+                outcome = RenderOutcome(False, code="render_crashed",
+                                        message=f"the render process died ({self._exit_reason(proc)})",
+                                        retryable=True)
+            return outcome
+        finally:
+            for task in (reply, watch):
+                task.cancel()
+            await asyncio.gather(reply, watch, return_exceptions=True)
+
+    @staticmethod
+    def _exit_reason(proc: asyncio.subprocess.Process) -> str:
+        code = proc.returncode
+        if code is None:
+            return "pipe closed"
+        return f"signal {-code}" if code < 0 else f"exit code {code}"
+
+    async def _exchange(self, proc: asyncio.subprocess.Process, request: dict[str, Any]) -> RenderOutcome:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(protocol.encode(request))
+        await proc.stdin.drain()
+        header = json.loads(await self._frame(proc.stdout))
+        if not header["ok"]:
+            return RenderOutcome(False, code=header["code"], message=header["message"],
+                                 retryable=bool(header.get("retryable")))
+        return RenderOutcome(True, data=await self._frame(proc.stdout))
+
+    @staticmethod
+    async def _frame(stream: asyncio.StreamReader) -> bytes:
+        (size,) = protocol.HEADER.unpack(await stream.readexactly(protocol.HEADER.size))
+        return await stream.readexactly(size)
+
+    async def _watch(self, proc: asyncio.subprocess.Process, abort: asyncio.Event | None) -> RenderOutcome:
+        """Ends only when the render must be stopped: over the memory limit, or aborted (job canceled)."""
+        while True:
+            if abort is not None and abort.is_set():
+                return RenderOutcome(False, code="aborted", message="the job is no longer ours")
+            rss = rss_bytes(proc.pid)
+            if rss > self.memory_bytes:
+                return RenderOutcome(False, code="memory_limit",
+                                     message=f"the render used {rss >> 20} MB, over the "
+                                             f"{self.memory_bytes >> 20} MB limit", retryable=True)
+            await asyncio.sleep(WATCH_S)
+
+    async def kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        log.warning("render child killed", child_pid=proc.pid)
+
+    async def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
