@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.deps import Services
 from api.relay import Relay
-from api.routes import files, health, plans, queues, renders
+from api.routes import files, health, plans, queues, renders, schema
 from shared.db.engine import create_engine, session_factory
 from shared.queue import create_queue
 from shared.settings import Settings, get_settings
@@ -100,7 +101,23 @@ def create_app(settings: Settings | None = None, *, run_relay: bool = True) -> F
 
     app = FastAPI(title="Floorplan Render API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for module in (plans, renders, queues, health, files):
+    for module in (plans, renders, queues, schema, health, files):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with error bodies under the media type they are served as: problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[problems.PROBLEM_JSON] = content.pop("application/json")
+    app.openapi_schema = schema
+    return schema

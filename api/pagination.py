@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from api.problems import Problem
+
+_ID = re.compile(r"[a-z]{3}_[0-9a-z]{26}")
 
 
 def encode_cursor(last_id: str) -> str:
@@ -16,6 +19,9 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        raise Problem(400, "Bad cursor", "the cursor is not one this API returned", slug="bad-cursor") from None
+        value = ""
+    if not _ID.fullmatch(value):
+        raise Problem(400, "Bad cursor", "the cursor is not one this API returned", slug="bad-cursor")
+    return value

@@ -134,3 +134,30 @@ class QueueList(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class ProblemError(BaseModel):
+    path: str = Field(description="JSON path of the offending value, e.g. `floors[0].walls[3].openings[1].offset`.")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, served as `application/problem+json`."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemError] | None = Field(default=None, description="Every invalid value, for 422s.")
+
+
+def problem(description: str) -> dict[str, Any]:
+    return {"model": ProblemDetails, "description": description}
+
+
+V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: problem("Missing or unknown API key."),
+    404: problem("No such resource for this tenant."),
+    422: problem("The request is invalid; `errors` names each bad value by its path."),
+}

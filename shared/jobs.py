@@ -237,14 +237,14 @@ async def queue_stats(session: AsyncSession, queue: str, now: datetime, worker_t
         sa.select(RenderJob.state, sa.func.count()).where(
             RenderJob.queue == queue, RenderJob.state.in_([JobState.QUEUED, JobState.RUNNING])
         ).group_by(RenderJob.state)
-    )).tuples().all())
+    )).all())
     oldest = await session.scalar(
         sa.select(RenderJob.created_at).where(RenderJob.queue == queue, RenderJob.state == JobState.QUEUED)
         .order_by(RenderJob.queue_seq).limit(1)
     )
     workers = (await session.execute(
         sa.select(Worker.queues, Worker.concurrency).where(Worker.seen_at >= now - timedelta(seconds=worker_ttl_s))
-    )).tuples().all()
+    )).all()
     serving = [c for qs, c in workers if queue in qs.split(",")]
     completed = await session.scalar(
         sa.select(sa.func.count()).select_from(RenderJob)
@@ -255,7 +255,7 @@ async def queue_stats(session: AsyncSession, queue: str, now: datetime, worker_t
         .where(RenderJob.queue == queue, RenderJob.finished_at.is_not(None), RenderJob.started_at.is_not(None),
                RenderJob.state == JobState.SUCCEEDED)
         .order_by(RenderJob.finished_at.desc()).limit(50)
-    )).tuples().all()
+    )).all()
     durations = [(f - s).total_seconds() for s, f in recent if s and f]
     return QueueStats(
         name=queue, queued=int(counts.get(JobState.QUEUED, 0)), running=int(counts.get(JobState.RUNNING, 0)),

@@ -15,6 +15,7 @@ from shapely.geometry import Polygon
 
 # Sane limits: a plan larger than this is not a floorplan, and it would make renders unbounded.
 MAX_COORD = 100_000.0  # 1 km from the origin
+MAX_REPORTED = 50  # a plan with thousands of mistakes gets the first fifty, not a megabyte of errors
 Coord = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD)]
 Length = Annotated[float, Field(gt=0, le=10_000)]
 Name = Annotated[str, Field(max_length=200)]
@@ -34,14 +35,24 @@ OpeningType = Literal["door", "double_door", "sliding_door", "window", "opening"
 
 class Opening(_Model):
     type: OpeningType
-    offset: Annotated[float, Field(ge=0, le=20_000, description="Distance from the wall's `a` to the opening's centre, cm.")]
+    offset: Annotated[float, Field(ge=0, le=20_000,
+                                   description="Distance from the wall's `a` to the opening's centre, cm.")]
     width: Annotated[float, Field(gt=0, le=2_000)]
-    height: Annotated[float, Field(gt=0, le=2_000)] = 210
+    height: Annotated[float, Field(gt=0, le=2_000)] | None = Field(
+        default=None, description="Defaults to 210 cm for doors and passages, 120 cm for windows."
+    )
     sill: Annotated[float, Field(ge=0, le=2_000)] | None = Field(
         default=None, description="Height of the opening's bottom above the floor; windows default to 90 cm."
     )
     hinge: Literal["left", "right"] = "left"
     swing: Literal["in", "out"] = "in"
+
+    @property
+    def span(self) -> float:
+        """The opening's height, with the default for its type."""
+        if self.height is not None:
+            return self.height
+        return 120.0 if self.type == "window" else 210.0
 
     @property
     def bottom(self) -> float:
@@ -107,8 +118,8 @@ class PlanProblem(ValueError):
     """A plan that cannot be drawn; `errors` lists each problem with its JSON path."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
-        self.errors = errors
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors[:5]))
+        self.errors = errors[:MAX_REPORTED]
 
 
 def json_path(loc: Sequence[int | str]) -> str:
@@ -138,6 +149,7 @@ def parse_plan(data: Any) -> Plan:
     return plan
 
 
+
 def check_plan(plan: Plan) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
 
@@ -163,8 +175,8 @@ def check_plan(plan: Plan) -> list[dict[str, str]]:
                 start, end = opening.offset - opening.width / 2, opening.offset + opening.width / 2
                 if start < 0 or end > length:
                     bad(f"{opath}.offset", f"opening spans {start:g}..{end:g} cm but the wall is {length:g} cm long")
-                if opening.bottom + opening.height > height:
-                    bad(f"{opath}.height", f"opening reaches {opening.bottom + opening.height:g} cm, above the "
+                if opening.bottom + opening.span > height:
+                    bad(f"{opath}.height", f"opening reaches {opening.bottom + opening.span:g} cm, above the "
                                            f"{height:g} cm wall")
                 spans.append((start, end, oi))
             spans.sort()

@@ -59,11 +59,17 @@ class Worker:
     async def _slot(self, index: int, stop: asyncio.Event) -> None:
         child = RenderChild(self.settings.render_timeout_s, self.settings.render_memory_mb)
         slot_id = f"{self.id}/{index}"
+        await child.start()
         try:
             while not stop.is_set():
                 message = await self._next_message(stop)
-                if message is not None:
+                if message is None:
+                    continue
+                try:
                     await self.handle(message, child, slot_id)
+                except Exception:  # noqa: BLE001 - the slot lives on; the message comes back after its timeout
+                    log.exception("handling a message failed", job_id=message.body)
+                    await asyncio.sleep(1.0)
         finally:
             await child.close()
 

@@ -17,6 +17,7 @@ from worker import protocol
 log = structlog.get_logger()
 
 WATCH_S = 0.05
+START_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,38 @@ class RenderChild:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc and self._proc.returncode is None else None
 
+    async def start(self) -> None:
+        """Start the child ahead of the first job, so that its set-up is not paid by a render."""
+        try:
+            await self._ensure()
+        except (RuntimeError, OSError) as exc:
+            log.warning("render child failed to start; will retry with the next job", error=str(exc))
+
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
-            self._proc = await asyncio.create_subprocess_exec(
+            proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "worker.child",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             )
-            log.info("render child started", child_pid=self._proc.pid)
+            assert proc.stdout is not None
+            try:
+                ready = json.loads(await asyncio.wait_for(self._frame(proc.stdout), START_TIMEOUT_S))
+            except (TimeoutError, asyncio.IncompleteReadError, ValueError):
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+                raise RuntimeError("the render child did not start") from None
+            if not ready.get("ready"):
+                raise RuntimeError(f"unexpected first frame from the render child: {ready}")
+            self._proc = proc
+            log.info("render child started", child_pid=proc.pid)
         return self._proc
 
     async def render(self, request: dict[str, Any], abort: asyncio.Event | None = None) -> RenderOutcome:
-        proc = await self._ensure()
+        try:
+            proc = await self._ensure()
+        except (RuntimeError, OSError) as exc:
+            return RenderOutcome(False, code="render_unavailable", message=str(exc), retryable=True)
         assert proc.stdin is not None and proc.stdout is not None
         reply = asyncio.create_task(self._exchange(proc, request))
         watch = asyncio.create_task(self._watch(proc, abort))

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import ServicesDep
 from api.problems import Problem
+from api.schemas import problem
 from shared.storage.disposition import content_disposition
 from shared.storage.local import LocalStorage
 
@@ -21,7 +22,9 @@ mimetypes.add_type("image/webp", ".webp")
 @router.get("/files/{key:path}", response_class=Response,
             responses={200: {"content": {"image/png": {}, "image/svg+xml": {}, "application/pdf": {},
                                          "image/jpeg": {}, "image/webp": {}}},
-                       403: {"description": "The signature is wrong or has expired."}})
+                       403: problem("The signature is wrong or has expired."),
+                       404: problem("No such file."),
+                       422: problem("`expires` or `sig` is missing or malformed.")})
 async def download(key: str, services: ServicesDep, expires: Annotated[int, Query()],
                    sig: Annotated[str, Query(max_length=128)],
                    filename: Annotated[str | None, Query(max_length=255)] = None) -> Response:

@@ -1,4 +1,4 @@
-"""Liveness, readiness, and the plan schema as JSON Schema."""
+"""Liveness and readiness probes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
 from api.schemas import Health
-from shared.plan import Plan
 from shared.queue import QueueUnavailable
 
 router = APIRouter()
@@ -40,8 +39,3 @@ async def readyz(services: ServicesDep) -> Any:
     return JSONResponse(Health(status="ok" if ok else "unavailable", checks=checks).model_dump(),
                         status_code=200 if ok else 503)
 
-
-@router.get("/v1/schema/plan", tags=["schema"], response_model=dict[str, Any])
-async def plan_schema() -> dict[str, Any]:
-    """The plan schema v1 as JSON Schema (draft 2020-12)."""
-    return Plan.model_json_schema()

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import CallerDep, SessionDep
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import Problem, not_found
-from api.schemas import PlanPage, PlanResource, PlanSummary
+from api.schemas import V1_PROBLEMS, PlanPage, PlanResource, PlanSummary, problem
 from shared.db.models import PlanRow, PlanVersion
 from shared.ids import new_id
 from shared.jobs import utcnow
 from shared.plan import Plan, PlanProblem, check_plan
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], responses=V1_PROBLEMS)
 
 
 def etag(row: PlanRow) -> str:
@@ -52,7 +52,7 @@ async def _resource(session: AsyncSession, row: PlanRow) -> PlanResource:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanResource,
-             responses={422: {"description": "The plan cannot be drawn; `errors` names each JSON path."}})
+             responses={422: problem("The plan cannot be drawn; `errors` names each JSON path.")})
 async def create_plan(plan: Plan, caller: CallerDep, session: SessionDep, response: Response) -> PlanResource:
     _checked(plan)
     now = utcnow()
@@ -88,7 +88,7 @@ async def get_plan(plan_id: str, caller: CallerDep, session: SessionDep, respons
 
 
 @router.put("/{plan_id}", response_model=PlanResource,
-            responses={412: {"description": "If-Match names a version that is no longer current."}})
+            responses={412: problem("If-Match names a version that is no longer current.")})
 async def replace_plan(plan_id: str, plan: Plan, caller: CallerDep, session: SessionDep, response: Response,
                        if_match: Annotated[str | None, Header()] = None) -> PlanResource:
     _checked(plan)

@@ -17,6 +17,7 @@ from api.pagination import decode_cursor, encode_cursor
 from api.problems import Problem, not_found
 from api.routes.plans import load_plan, plan_body
 from api.schemas import (
+    V1_PROBLEMS,
     JobEventList,
     JobEventResource,
     QueuePosition,
@@ -25,12 +26,13 @@ from api.schemas import (
     RenderPage,
     RenderRequest,
     RenderResult,
+    problem,
 )
 from shared import jobs
 from shared.db.models import IdempotencyKey, JobEvent, RenderJob
 from shared.jobs import JobState, utcnow
 
-router = APIRouter(tags=["renders"])
+router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
 
 WORKER_TTL_S = 30.0
 
@@ -73,7 +75,7 @@ async def load_job(session: AsyncSession, tenant: str, job_id: str) -> RenderJob
 
 @router.post("/v1/plans/{plan_id}/renders", status_code=status.HTTP_202_ACCEPTED,
              response_model=RenderJobResource,
-             responses={422: {"description": "Invalid request, or an Idempotency-Key reused with another body."}})
+             responses={422: problem("Invalid request, or an Idempotency-Key reused with another body.")})
 async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep, services: ServicesDep,
                         session: SessionDep, response: Response,
                         idempotency_key: Annotated[str | None, Header(max_length=255)] = None
@@ -157,7 +159,7 @@ async def list_renders(caller: CallerDep, services: ServicesDep, session: Sessio
 
 
 @router.post("/v1/renders/{render_id}/cancel", response_model=RenderJobResource,
-             responses={409: {"description": "The render has already finished."}})
+             responses={409: problem("The render has already finished.")})
 async def cancel_render(render_id: str, caller: CallerDep, services: ServicesDep,
                         session: SessionDep) -> RenderJobResource:
     job = await load_job(session, caller.tenant, render_id)
@@ -179,7 +181,7 @@ async def render_events(render_id: str, caller: CallerDep, session: SessionDep) 
 
 @router.get("/v1/renders/{render_id}/result", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse,
             responses={302: {"description": "Redirect to a short-lived download URL."},
-                       409: {"description": "The render has no result (yet)."}})
+                       409: problem("The render has no result (yet).")})
 async def render_result(render_id: str, caller: CallerDep, services: ServicesDep,
                         session: SessionDep) -> RedirectResponse:
     job = await load_job(session, caller.tenant, render_id)

@@ -124,6 +124,8 @@ class Outbox(Base):
     """Jobs waiting to be put on their queue; written in the same transaction as the job."""
 
     __tablename__ = "outbox"
+    # Ids must never be reused (SQLite reuses rowids of deleted rows unless told not to): they order the queue.
+    __table_args__ = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     queue: Mapped[str] = mapped_column(sa.String(32))
     job_id: Mapped[str] = mapped_column(sa.String(32))

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 VIEWS = ("2d", "3d")
 
@@ -73,7 +77,7 @@ class Queue(abc.ABC):
         pass
 
 
-def create_queue(settings: Settings, engine: object | None = None) -> Queue:
+def create_queue(settings: Settings, engine: AsyncEngine | None = None) -> Queue:
     if settings.queue == "sqs":
         from shared.queue.sqs import SqsQueue
 

@@ -105,7 +105,7 @@ class SqlQueue(Queue):
                     sa.select(QueueMessage.queue, sa.func.count())
                     .where(QueueMessage.queue.in_([queue, dead_letter(queue)]))
                     .group_by(QueueMessage.queue)
-                )).tuples().all())
+                )).all())
         except SQLAlchemyError as exc:
             raise QueueUnavailable(str(exc)) from exc
         return int(rows.get(queue, 0)), int(rows.get(dead_letter(queue), 0))

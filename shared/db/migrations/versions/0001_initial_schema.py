@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 22:18:23.672410
+Create Date: 2026-11-27 22:26:38.087646
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def upgrade() -> None:
     sa.Column('job_id', sa.String(length=32), nullable=False),
     sa.Column('available_at', shared.db.models.UtcDateTime(), nullable=False),
     sa.Column('created_at', shared.db.models.UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_available_at'), ['available_at'], unique=False)

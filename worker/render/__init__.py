@@ -1,0 +1,81 @@
+"""Renderers: pure functions from a plan and render options to image bytes (no I/O, deterministic)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import cairocffi
+import cairosvg
+import cairosvg.surface
+from PIL import Image
+
+from shared.plan import Plan
+from worker.render.errors import RenderError
+from worker.render.plan2d import plan_to_svg
+
+__all__ = [
+    "CONTENT_TYPES", "FORMATS_BY_VIEW", "MAX_PIXELS", "MAX_SIDE", "RenderError", "plan_to_svg", "render",
+]
+
+FORMATS_BY_VIEW = {"2d": ("png", "svg", "pdf", "jpeg", "webp"), "3d": ("png", "jpeg", "webp")}
+CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "jpeg": "image/jpeg",
+                 "webp": "image/webp"}
+# The API's limits for 2D (api/schemas.py), checked again here because a renderer is also called directly:
+# beyond them a canvas (4 bytes a pixel, a few copies) would outgrow a render child's memory.
+MAX_SIDE = 8192
+MAX_PIXELS = 8192 * 8192
+LOSSY_QUALITY = 90
+# cairo stamps PDFs with the time of rendering; a fixed date keeps the bytes a function of the input.
+PDF_DATE = "2000-01-01T00:00:00Z"
+
+
+def render(plan: Plan, view: str, fmt: str, width: int, height: int, options: Mapping[str, Any]) -> bytes:
+    """`plan` drawn as `view` ("2d" or "3d") in `fmt`, on a width x height px canvas; raises RenderError."""
+    formats = FORMATS_BY_VIEW.get(view)
+    if formats is None:
+        raise RenderError("unsupported_view", f"view {view!r} is not one of {', '.join(FORMATS_BY_VIEW)}")
+    if view == "3d":
+        raise RenderError("unsupported_view", "3D rendering is not available yet")
+    if fmt not in formats:
+        raise RenderError("unsupported_format",
+                          f"format {fmt!r} is not one of {', '.join(formats)} for view {view}")
+    _check_canvas(width, height)
+    svg = plan_to_svg(plan, width, height, options).encode()
+    if fmt == "svg":
+        return svg
+    if fmt == "pdf":
+        pdf: bytes = _FixedDatePDFSurface.convert(bytestring=svg, output_width=width, output_height=height,
+                                                  unsafe=False)
+        return pdf
+    png: bytes = cairosvg.svg2png(bytestring=svg, output_width=width, output_height=height, unsafe=False)
+    if fmt == "png":
+        return png
+    return _lossy(png, fmt)
+
+
+def _check_canvas(width: int, height: int) -> None:
+    if width < 1 or height < 1:
+        raise RenderError("invalid_option", f"canvas {width}x{height} px: both sides must be at least 1 px")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise RenderError("too_large", f"canvas {width}x{height} px is over the limit of {MAX_SIDE} px "
+                                       f"a side and {MAX_PIXELS} px in all")
+
+
+def _lossy(png: bytes, fmt: str) -> bytes:
+    """JPEG or WebP from the PNG, flattened onto white since JPEG has no alpha and WebP's would be wasted."""
+    with Image.open(io.BytesIO(png)) as image:
+        rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, format="JPEG" if fmt == "jpeg" else "WEBP", quality=LOSSY_QUALITY)
+    return out.getvalue()
+
+
+class _FixedDatePDFSurface(cairosvg.surface.PDFSurface):
+    def _create_surface(self, width: float, height: float) -> tuple[Any, float, float]:
+        surface, width, height = super()._create_surface(width, height)
+        surface.set_metadata(cairocffi.PDF_METADATA_CREATE_DATE, PDF_DATE)
+        return surface, width, height

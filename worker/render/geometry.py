@@ -1,0 +1,310 @@
+"""Plan geometry in cm for the renderers: wall masses with joined corners, openings, rooms and items.
+
+Pure shapely, in the plan's own frame (x east, y south); nothing here knows about SVG or pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from shapely import affinity
+from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import polylabel, unary_union
+
+from shared.plan import Floor, Item, Opening, Room, Wall
+
+Pt = tuple[float, float]
+Bounds = tuple[float, float, float, float]  # min x, min y, max x, max y
+
+JOIN_TOLERANCE = 1.0  # cm: wall ends closer than this are one junction (hand-made plans are rarely exact)
+MITRE_LIMIT = 2.0  # thicknesses from the junction: sharper corners are bevelled, like SVG's miterlimit 4
+CUT_OVERSHOOT = 0.5  # cm: an opening's cut pokes past the wall faces so no hairline of wall survives it
+
+
+@dataclass(frozen=True)
+class WallFrame:
+    """A wall's own axes: `s` runs along the wall from a to b, `t` across it, positive to the right of a->b.
+
+    "Right" is as seen on screen (y south): for walls traced clockwise around a room, the room's side.
+    """
+
+    ax: float
+    ay: float
+    ux: float
+    uy: float
+    length: float
+    thickness: float
+
+    @classmethod
+    def of(cls, wall: Wall) -> WallFrame | None:
+        """None for a zero-length wall, which has no direction to draw along."""
+        length = wall.length
+        if length < 1e-6:
+            return None
+        return cls(wall.a.x, wall.a.y, (wall.b.x - wall.a.x) / length, (wall.b.y - wall.a.y) / length,
+                   length, wall.thickness)
+
+    def at(self, s: float, t: float) -> Pt:
+        # The right-hand normal of (ux, uy) in a y-down frame is (-uy, ux).
+        return (self.ax + self.ux * s - self.uy * t, self.ay + self.uy * s + self.ux * t)
+
+    def rect(self, s0: float, s1: float, t0: float, t1: float) -> Polygon:
+        return Polygon([self.at(s0, t0), self.at(s1, t0), self.at(s1, t1), self.at(s0, t1)])
+
+    def body(self) -> Polygon:
+        half = self.thickness / 2
+        return self.rect(0, self.length, -half, half)
+
+
+@dataclass(frozen=True)
+class DoorLeaf:
+    """A hinged leaf drawn open at 90 degrees; it swings along the arc from `open_tip` to `closed_tip`."""
+
+    hinge: Pt
+    open_tip: Pt
+    closed_tip: Pt
+
+    @property
+    def radius(self) -> float:
+        return math.dist(self.hinge, self.open_tip)
+
+
+@dataclass(frozen=True)
+class OpeningSymbol:
+    """How an opening shows in plan: the gap through the wall, thin lines in it, and door leaves."""
+
+    type: str
+    gap: Polygon  # face to face: what the symbol fills
+    cut: Polygon  # what comes out of the wall mass
+    lines: tuple[tuple[Pt, Pt], ...]
+    leaves: tuple[DoorLeaf, ...]
+
+
+@dataclass(frozen=True)
+class RoomShape:
+    room: Room
+    polygon: Polygon
+
+
+@dataclass(frozen=True)
+class ItemShape:
+    item: Item
+    footprint: Polygon
+
+
+@dataclass(frozen=True)
+class FloorGeometry:
+    """Everything on one floor that has a shape, ready to draw."""
+
+    walls: BaseGeometry  # the poché: all walls as one mass, openings cut out
+    openings: tuple[OpeningSymbol, ...]
+    rooms: tuple[RoomShape, ...]
+    items: tuple[ItemShape, ...]
+
+    def bounds(self) -> Bounds | None:
+        """The extent of everything drawn except text, or None for an empty floor."""
+        parts: list[BaseGeometry] = [self.walls]
+        parts += [room.polygon for room in self.rooms]
+        parts += [item.footprint for item in self.items]
+        parts += [_leaf_extent(leaf) for symbol in self.openings for leaf in symbol.leaves]
+        return union_bounds(part.bounds for part in parts if not part.is_empty)
+
+
+def floor_geometry(floor: Floor) -> FloorGeometry:
+    frames = [(wall, frame) for wall in floor.walls if (frame := WallFrame.of(wall)) is not None]
+    openings = tuple(symbol for wall, frame in frames for opening in wall.openings
+                     if (symbol := opening_symbol(frame, opening)) is not None)
+    return FloorGeometry(
+        walls=wall_mass([frame for _, frame in frames], [symbol.cut for symbol in openings]),
+        openings=openings,
+        rooms=tuple(RoomShape(room, shape) for room in floor.rooms
+                    if not (shape := room_polygon(room)).is_empty),
+        items=tuple(ItemShape(item, item_footprint(item)) for item in floor.items),
+    )
+
+
+def wall_mass(frames: Sequence[WallFrame], cuts: Sequence[Polygon]) -> BaseGeometry:
+    """All walls as one shape: flat-ended bodies, corners filled where walls meet, openings cut out."""
+    mass = unary_union([frame.body() for frame in frames] + corner_fills(frames))
+    if not cuts:
+        return mass
+    return mass.difference(unary_union(cuts))
+
+
+@dataclass(frozen=True)
+class _WallEnd:
+    point: Pt
+    dx: float  # unit direction from the end into its wall
+    dy: float
+    thickness: float
+
+    @property
+    def angle(self) -> float:
+        return math.atan2(self.dy, self.dx)
+
+
+def corner_fills(frames: Sequence[WallFrame]) -> list[Polygon]:
+    """Pieces that close the outer side of corners, which flat-ended wall bodies leave notched.
+
+    At each junction the walls are taken in angular order; between two neighbours more than 180 degrees
+    apart lies an outer corner, filled up to where their outer faces meet (the mitre point). Straight runs
+    and T-junctions need nothing: flat ends already meet or sit inside the other wall.
+    """
+    fills: list[Polygon] = []
+    for ends in _junctions(frames):
+        if len(ends) < 2:
+            continue  # a free end stays square
+        ends = sorted(ends, key=lambda end: end.angle)
+        for first, second in zip(ends, ends[1:] + ends[:1], strict=True):
+            gap = (second.angle - first.angle) % (2 * math.pi)
+            if gap > math.pi + 1e-6:
+                fills.append(_mitre(first, second))
+    return fills
+
+
+def _junctions(frames: Sequence[WallFrame]) -> list[list[_WallEnd]]:
+    junctions: list[list[_WallEnd]] = []
+    cell_of_junction: dict[tuple[int, int], int] = {}
+    for frame in frames:
+        for s, sign in ((0.0, 1.0), (frame.length, -1.0)):
+            end = _WallEnd(frame.at(s, 0), sign * frame.ux, sign * frame.uy, frame.thickness)
+            # A grid of tolerance-sized cells: ends within tolerance share or neighbour a cell.
+            cx, cy = round(end.point[0] / JOIN_TOLERANCE), round(end.point[1] / JOIN_TOLERANCE)
+            found = next((cell_of_junction[(cx + i, cy + j)] for i in (-1, 0, 1) for j in (-1, 0, 1)
+                          if (cx + i, cy + j) in cell_of_junction), None)
+            if found is None:
+                found = cell_of_junction[(cx, cy)] = len(junctions)
+                junctions.append([])
+            junctions[found].append(end)
+    return junctions
+
+
+def _mitre(first: _WallEnd, second: _WallEnd) -> Polygon:
+    """Fill the outer corner between `first` and `second`, the next wall in order of increasing angle."""
+    # The faces bounding the corner: first's on the side of increasing angle, second's on the other side.
+    ha, hb = first.thickness / 2, second.thickness / 2
+    corner_a = (first.point[0] - first.dy * ha, first.point[1] + first.dx * ha)
+    corner_b = (second.point[0] + second.dy * hb, second.point[1] - second.dx * hb)
+    centre = ((first.point[0] + second.point[0]) / 2, (first.point[1] + second.point[1]) / 2)
+    cross = first.dx * second.dy - first.dy * second.dx
+    if abs(cross) > 1e-9:
+        rx, ry = corner_b[0] - corner_a[0], corner_b[1] - corner_a[1]
+        along = (rx * second.dy - ry * second.dx) / cross
+        mitre = (corner_a[0] + first.dx * along, corner_a[1] + first.dy * along)
+        if math.dist(mitre, centre) <= MITRE_LIMIT * max(first.thickness, second.thickness):
+            return Polygon([centre, corner_a, mitre, corner_b])
+    return Polygon([centre, corner_a, corner_b])
+
+
+def opening_symbol(frame: WallFrame, opening: Opening) -> OpeningSymbol | None:
+    """The opening's gap and symbol, or None if it lies wholly outside its wall.
+
+    Conventions: `swing: in` opens the leaf to the right of a->b as seen on screen (into the room for walls
+    traced clockwise around it), `out` to the left. `hinge: left` hangs the leaf on the opening's end nearer
+    `a` (on your left as you stand on the `in` side facing the wall), `right` on the end nearer `b`.
+    """
+    s0 = max(0.0, opening.offset - opening.width / 2)
+    s1 = min(frame.length, opening.offset + opening.width / 2)
+    if s1 - s0 < 1e-6:
+        return None
+    half = frame.thickness / 2
+    side = half if opening.swing == "in" else -half
+    mid = (s0 + s1) / 2
+    gap = frame.rect(s0, s1, -half, half)
+    cut = frame.rect(s0, s1, -half - CUT_OVERSHOOT, half + CUT_OVERSHOOT)
+    lines: tuple[tuple[Pt, Pt], ...] = ()
+    leaves: tuple[DoorLeaf, ...] = ()
+    if opening.type == "door":
+        hinge, latch = (s0, s1) if opening.hinge == "left" else (s1, s0)
+        leaves = (_leaf(frame, hinge, latch, side),)
+    elif opening.type == "double_door":
+        leaves = (_leaf(frame, s0, mid, side), _leaf(frame, s1, mid, side))
+    elif opening.type == "sliding_door":
+        # Two panels in the wall's thickness, overlapping a little in the middle as real ones do.
+        overlap = (s1 - s0) * 0.05
+        lines = ((frame.at(s0, -half / 3), frame.at(mid + overlap, -half / 3)),
+                 (frame.at(mid - overlap, half / 3), frame.at(s1, half / 3)))
+    elif opening.type == "window":
+        # Both wall faces carry on across the window, with the glass on the centre line.
+        lines = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, 0.0, half))
+    return OpeningSymbol(opening.type, gap, cut, lines, leaves)
+
+
+def _leaf(frame: WallFrame, hinge_s: float, latch_s: float, face: float) -> DoorLeaf:
+    """A leaf hung at `hinge_s` on the wall face at `face`, reaching `latch_s` when closed."""
+    reach = abs(latch_s - hinge_s)
+    out = face + math.copysign(reach, face)
+    return DoorLeaf(frame.at(hinge_s, face), frame.at(hinge_s, out), frame.at(latch_s, face))
+
+
+def _leaf_extent(leaf: DoorLeaf) -> Polygon:
+    # The quarter circle stays inside the square on its two radii.
+    (hx, hy), (ox, oy), (cx, cy) = leaf.hinge, leaf.open_tip, leaf.closed_tip
+    return Polygon([leaf.hinge, leaf.open_tip, (ox + cx - hx, oy + cy - hy), leaf.closed_tip])
+
+
+def room_polygon(room: Room) -> Polygon:
+    """The room's polygon; a self-intersecting one (plans the checker has not seen) is repaired, not fatal."""
+    shape = Polygon([(p.x, p.y) for p in room.polygon])
+    if shape.is_valid:
+        return shape
+    return _largest(shape.buffer(0))
+
+
+def clear_floor(room: Polygon, furniture: BaseGeometry) -> Polygon:
+    """The largest piece of the room that no item stands on."""
+    return _largest(room.difference(furniture))
+
+
+def _largest(shape: BaseGeometry) -> Polygon:
+    pieces = [piece for piece in getattr(shape, "geoms", [shape]) if isinstance(piece, Polygon)]
+    return max(pieces, key=lambda piece: piece.area, default=Polygon())
+
+
+def label_point(shape: Polygon) -> Pt:
+    """The room's visual centre: the inside point farthest from its edges, which a centroid of an L is not."""
+    tolerance = max(1.0, math.sqrt(shape.area) / 200)
+    point = polylabel(shape, tolerance=tolerance)
+    # In a rectangle a whole line of points ties for farthest; the centroid, if nearly as far, looks centred.
+    centroid = shape.centroid
+    if shape.contains(centroid) and shape.boundary.distance(centroid) >= 0.9 * shape.boundary.distance(point):
+        point = centroid
+    return (point.x, point.y)
+
+
+def free_span(shape: Polygon, point: Pt) -> tuple[float, float]:
+    """Room for text around `point`: twice the distance to the nearer edge horizontally, then vertically."""
+    minx, miny, maxx, maxy = shape.bounds
+    x, y = point
+    across = LineString([(minx - 1, y), (maxx + 1, y)]).intersection(shape)
+    down = LineString([(x, miny - 1), (x, maxy + 1)]).intersection(shape)
+    return 2 * _inside_reach(across, x, 0), 2 * _inside_reach(down, y, 1)
+
+
+def _inside_reach(cut: BaseGeometry, value: float, axis: int) -> float:
+    for piece in getattr(cut, "geoms", [cut]):
+        if piece.is_empty:
+            continue
+        low, high = piece.bounds[axis], piece.bounds[axis + 2]
+        if low - 1e-6 <= value <= high + 1e-6:
+            return min(value - low, high - value)
+    return 0.0
+
+
+def item_footprint(item: Item) -> Polygon:
+    """A width x depth rectangle centred on (x, y), turned clockwise on screen by `rotation` degrees."""
+    half_w, half_d = item.width / 2, item.depth / 2
+    rect = box(item.x - half_w, item.y - half_d, item.x + half_w, item.y + half_d)
+    # shapely turns counter-clockwise in a y-up frame, which is clockwise once y points down the screen.
+    return affinity.rotate(rect, item.rotation, origin=(item.x, item.y))
+
+
+def union_bounds(boxes: Iterable[Bounds]) -> Bounds | None:
+    listed = list(boxes)
+    if not listed:
+        return None
+    return (min(b[0] for b in listed), min(b[1] for b in listed),
+            max(b[2] for b in listed), max(b[3] for b in listed))
