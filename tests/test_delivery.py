@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from shared.db.engine import create_engine
-from shared.queue import create_queue
+from shared.queue import Queue, create_queue
 from shared.settings import Settings
 from tests.plans import SPEC_EXAMPLE
 from tests.services import MotoServer, TcpProxy
@@ -22,26 +23,27 @@ def _use_stack_settings(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.setenv(name, value)
 
 
-async def _send_duplicate(job_id: str) -> None:
+@contextlib.asynccontextmanager
+async def _queue() -> AsyncIterator[Queue]:
+    """The service's own queue backend, configured from the (patched) environment as the service is."""
     settings = Settings()
     engine = create_engine(settings)
     queue = create_queue(settings, engine)
     try:
-        await queue.send_batch("render-2d", [job_id])
+        yield queue
     finally:
         await queue.close()
         await engine.dispose()
+
+
+async def _send_duplicate(job_id: str) -> None:
+    async with _queue() as queue:
+        await queue.send_batch("render-2d", [job_id])
 
 
 async def _waiting(queue_name: str) -> int:
-    settings = Settings()
-    engine = create_engine(settings)
-    queue = create_queue(settings, engine)
-    try:
+    async with _queue() as queue:
         return (await queue.depth(queue_name))[0]
-    finally:
-        await queue.close()
-        await engine.dispose()
 
 
 def test_a_duplicate_queue_message_renders_once(make_stack: Callable[..., Stack],

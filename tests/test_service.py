@@ -120,3 +120,17 @@ def test_a_killed_worker_process_loses_no_job(make_stack: Callable[..., Stack]) 
         done = wait_for(client, job["id"], timeout_s=120)
         assert done["state"] == "succeeded", done
         assert done["attempts"] == 2
+
+
+def test_canceling_a_running_render_stops_it(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(workers=1)
+    with stack.client() as client:
+        job = submit(client, create_plan(client, heavy_plan()), width=6000, height=6000)
+        wait_for(client, job["id"], states=("running",))
+        canceled = client.post(f"/v1/renders/{job['id']}/cancel")
+        assert canceled.status_code == 200 and canceled.json()["state"] == "canceled"
+        quick = submit(client, create_plan(client, SPEC_EXAMPLE), width=200, height=150)
+        assert wait_for(client, quick["id"])["state"] == "succeeded"
+        final = client.get(f"/v1/renders/{job['id']}").json()
+        assert final["state"] == "canceled" and final["result"] is None
+        assert [e["state"] for e in events(client, job["id"])] == ["queued", "running", "canceled"]

@@ -7,6 +7,7 @@ import json
 from typing import Annotated
 
 import sqlalchemy as sa
+import structlog
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import RedirectResponse
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from shared.db.models import IdempotencyKey, JobEvent, RenderJob
 from shared.jobs import JobState, utcnow
 
 router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
+log = structlog.get_logger()
 
 WORKER_TTL_S = 30.0
 
@@ -115,6 +117,7 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
             raise
         job = replay
     services.nudge_relay()
+    log.info("render submitted", job_id=job.id, tenant=caller.tenant, view=job.view, format=job.format)
     resource = await job_resource(session, services, job)
     response.headers.update({"Location": f"/v1/renders/{job.id}", **_retry_after(resource)})
     return resource
