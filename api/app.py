@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
@@ -17,6 +18,7 @@ from api.relay import Relay
 from api.routes import files, health, plans, queues, renders, schema
 from shared.db.engine import create_engine, session_factory
 from shared.queue import create_queue
+from shared.render_options import OPTIONS_BY_VIEW
 from shared.settings import Settings, get_settings
 from shared.storage import create_storage
 
@@ -113,6 +115,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    # Render options are validated per view, so they are a free-form object in the request model; publish
+    # each view's options model for clients.
+    _, defs = models_json_schema([(m, "validation") for m in OPTIONS_BY_VIEW.values()],
+                                 ref_template="#/components/schemas/{model}")
+    schema["components"]["schemas"].update(defs.get("$defs", {}))
     for operations in schema["paths"].values():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():

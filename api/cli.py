@@ -156,6 +156,33 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """Time the render function alone, in-process, after one warm-up run; print one JSON line."""
+    import json
+    import statistics
+    import time
+
+    from shared.plan import parse_plan
+    from worker.render import render
+
+    plan = parse_plan(json.loads(Path(args.plan).read_text()))
+    options = {"floor": args.floor}
+
+    def once() -> float:
+        start = time.perf_counter()
+        render(plan, args.view, args.format, args.width, args.height, options)
+        return (time.perf_counter() - start) * 1000
+
+    once()  # warm-up: imports, font and GL set-up are not what this measures
+    samples = sorted(once() for _ in range(args.runs))
+    print(json.dumps({
+        "plan": args.plan, "view": args.view, "format": args.format, "width": args.width, "height": args.height,
+        "runs": args.runs, "median_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.95))], 2),
+    }))
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
@@ -207,6 +234,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--floor", type=int, default=0)
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("bench", help="time one render in-process; prints median_ms and p95_ms as JSON")
+    s.add_argument("plan")
+    s.add_argument("--view", default="2d", choices=["2d", "3d"])
+    s.add_argument("--format", default="png", choices=["png", "svg", "pdf", "jpeg", "webp"])
+    s.add_argument("--width", type=int, default=1600)
+    s.add_argument("--height", type=int, default=1200)
+    s.add_argument("--floor", type=int, default=0)
+    s.add_argument("--runs", type=int, default=20)
+    s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("openapi", help="print the OpenAPI document the app serves, as YAML")
     s.add_argument("-o", "--output", default="-")

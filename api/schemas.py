@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from shared.plan import Plan
+from shared.plan import Plan, json_path
+from shared.render_options import OPTIONS_BY_VIEW, Options2D
 
 View = Literal["2d", "3d"]
 Format = Literal["png", "svg", "pdf", "jpeg", "webp"]
@@ -19,18 +29,25 @@ MAX_SIDE = {"2d": 8192, "3d": 4096}
 MAX_PIXELS = 8192 * 8192
 
 
-class RenderOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    floor: Annotated[int, Field(ge=0, le=19, description="Index of the floor to draw.")] = 0
-
-
 class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     view: View = "2d"
     format: Format = "png"
     width: Annotated[int, Field(ge=16, le=8192, description="Pixels (raster) or the SVG/PDF canvas size.")] = 1600
     height: Annotated[int, Field(ge=16, le=8192)] = 1200
-    options: RenderOptions = RenderOptions()
+    options: dict[str, Any] = Field(default={}, description="Per view: see the Options2D and Options3D schemas.",
+                                    json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/Options2D"},
+                                                                 {"$ref": "#/components/schemas/Options3D"}]})
+
+    @field_validator("options")
+    @classmethod
+    def _options_of_the_view(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        model = OPTIONS_BY_VIEW.get(info.data.get("view", "2d"), Options2D)
+        try:
+            return model.model_validate(options).model_dump(mode="json")
+        except ValidationError as exc:
+            raise PydanticCustomError("invalid_options", "{detail}", {"detail": "; ".join(
+                f"options.{json_path(e['loc'])}: {e['msg']}" for e in exc.errors())}) from None
 
     @model_validator(mode="after")
     def _fits_view(self) -> RenderRequest:

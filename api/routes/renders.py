@@ -93,16 +93,16 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
                                      **_retry_after(resource)})
             return resource
     plan = await load_plan(session, caller.tenant, plan_id)
-    if request.options.floor > 0:
+    if request.options['floor'] > 0:
         floors = len((await plan_body(session, plan)).floors)
-        if request.options.floor >= floors:
+        if request.options['floor'] >= floors:
             raise Problem(422, "Invalid request", f"the plan has {floors} floor(s)", slug="invalid-request",
-                          errors=[{"path": "options.floor", "message": f"no floor {request.options.floor}"}])
+                          errors=[{"path": "options.floor", "message": f"no floor {request.options['floor']}"}])
     now = utcnow()
     job = await jobs.create_job(
         session, tenant=caller.tenant, plan_id=plan.id, plan_version=plan.version, view=request.view,
         fmt=request.format, width=request.width, height=request.height,
-        options=request.options.model_dump(mode="json"), max_attempts=services.settings.max_attempts, now=now,
+        options=request.options, max_attempts=services.settings.max_attempts, now=now,
     )
     if idempotency_key:
         session.add(IdempotencyKey(tenant=caller.tenant, key=idempotency_key, request_hash=request_hash,
