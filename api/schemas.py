@@ -35,7 +35,8 @@ class RenderRequest(BaseModel):
     format: Format = "png"
     width: Annotated[int, Field(ge=16, le=8192, description="Pixels (raster) or the SVG/PDF canvas size.")] = 1600
     height: Annotated[int, Field(ge=16, le=8192)] = 1200
-    options: dict[str, Any] = Field(default={}, description="Per view: see the Options2D and Options3D schemas.",
+    options: dict[str, Any] = Field(default={}, validate_default=True,
+                                    description="Per view: see the Options2D and Options3D schemas.",
                                     json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/Options2D"},
                                                                  {"$ref": "#/components/schemas/Options3D"}]})
 

@@ -60,6 +60,7 @@ def test_render_list_filters_by_state_and_shows_the_event_history(stack: Stack) 
     with stack.client("historian") as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
         job = submit(client, plan_id, width=300, height=200)
+        assert job["options"]["floor"] == 0, "options are stored with their defaults filled in"
         wait_for(client, job["id"])
         listed = client.get("/v1/renders", params={"state": "succeeded"}).json()["items"]
         assert [j["id"] for j in listed] == [job["id"]]
