@@ -68,13 +68,16 @@ async def _measure(stack: Stack, per_client: int, e2e_jobs: int) -> dict[str, An
         status_times = [t for batch in polls for t in batch]
         await _drain(client, ids)
 
+        # One client alone: the service time of a request, without queueing behind 49 others.
+        alone = [(await _timed(client, "GET", f"/v1/renders/{ids[k % len(ids)]}"))[0] for k in range(100)]
+
         # End to end: submit a burst, time until the last one succeeded.
         start = time.perf_counter()
         burst = await asyncio.gather(*(client.post(f"/v1/plans/{plan_id}/renders", json=request)
                                        for _ in range(e2e_jobs)))
         await _drain(client, [r.json()["id"] for r in burst])
         e2e_s = time.perf_counter() - start
-    return {"submit": _ms(submit_times), "status": _ms(status_times),
+    return {"submit": _ms(submit_times), "status": _ms(status_times), "status_one_client": _ms(alone),
             "e2e_jobs": e2e_jobs, "e2e_seconds": round(e2e_s, 2), "jobs_per_second": round(e2e_jobs / e2e_s, 2)}
 
 

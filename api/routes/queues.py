@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CallerDep, ServicesDep, SessionDep
-from api.routes.renders import WORKER_TTL_S
+from api.deps import WORKER_TTL_S, CallerDep, ServicesDep, SessionDep
 from api.schemas import V1_PROBLEMS, QueueList, QueueResource
 from shared import jobs
 from shared.jobs import utcnow

@@ -36,14 +36,11 @@ from shared.jobs import JobState, utcnow
 router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
 log = structlog.get_logger()
 
-WORKER_TTL_S = 30.0
-
-
 async def job_resource(session: AsyncSession, services: Services, job: RenderJob) -> RenderJobResource:
     queue = result = error = None
     if job.state == JobState.QUEUED:
         ahead = await jobs.ahead(session, job)
-        stats = await jobs.queue_stats(session, job.queue, utcnow(), WORKER_TTL_S)
+        stats = await services.queue_stats(session, job.queue)
         queue = QueuePosition(name=job.queue, ahead=ahead, eta_seconds=jobs.eta_seconds(ahead, stats))
     if job.state == JobState.SUCCEEDED and job.result_key:
         url, expires_at = await services.storage.url(job.result_key, services.settings.result_url_ttl_s,
