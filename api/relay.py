@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import jobs
+from shared import jobs, position
 from shared.db.models import Outbox, Worker
 from shared.jobs import utcnow
 from shared.queue import Queue, QueueUnavailable
@@ -104,5 +104,6 @@ class Relay:
             reaped = await jobs.reap_lost(session, now, grace_s=self._settings.lease_s,
                                           backoff_base_s=self._settings.retry_backoff_s)
             await session.execute(sa.delete(Worker).where(Worker.seen_at < now - timedelta(hours=1)))
+            await position.prune(session)
         if reaped:
             log.warning("lost jobs swept back into the queue", count=reaped)

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import position
 from shared.db.models import JobEvent, Outbox, RenderJob, Worker
 from shared.ids import new_id
 from shared.queue import queue_for_view
@@ -59,6 +60,7 @@ async def _enqueue(session: AsyncSession, job: RenderJob, now: datetime, delay_s
     job.not_before = available if delay_s > 0 else None
     job.lease_until = None
     job.worker_id = None
+    await position.entered(session, job.queue, row.id)
 
 
 async def create_job(session: AsyncSession, *, tenant: str, plan_id: str, plan_version: int, view: str,
@@ -91,20 +93,26 @@ class Claim:
 async def claim(session: AsyncSession, job_id: str, worker_id: str, lease_s: float, now: datetime) -> Claim:
     """Take the job with one conditional UPDATE: only a due queued job, or a running one whose lease expired."""
     lease_until = now + timedelta(seconds=lease_s)
+    take = dict(state=JobState.RUNNING, attempts=RenderJob.attempts + 1, lease_until=lease_until,
+                worker_id=worker_id, started_at=now, not_before=None)
+    # Two statements rather than one OR: the queue's counters change only when a *queued* job is taken.
     result = await session.execute(
         sa.update(RenderJob)
-        .where(RenderJob.id == job_id)
-        .where(sa.or_(
-            sa.and_(RenderJob.state == JobState.QUEUED,
-                    sa.or_(RenderJob.not_before.is_(None), RenderJob.not_before <= now)),
-            sa.and_(RenderJob.state == JobState.RUNNING, RenderJob.lease_until < now),
-        ))
-        .values(state=JobState.RUNNING, attempts=RenderJob.attempts + 1, lease_until=lease_until,
-                worker_id=worker_id, started_at=now, not_before=None)
-        .execution_options(synchronize_session=False)
+        .where(RenderJob.id == job_id, RenderJob.state == JobState.QUEUED,
+               sa.or_(RenderJob.not_before.is_(None), RenderJob.not_before <= now))
+        .values(**take).execution_options(synchronize_session=False)
     )
+    was_queued = bool(result.rowcount)  # type: ignore[attr-defined]
+    if not was_queued:
+        result = await session.execute(
+            sa.update(RenderJob)
+            .where(RenderJob.id == job_id, RenderJob.state == JobState.RUNNING, RenderJob.lease_until < now)
+            .values(**take).execution_options(synchronize_session=False)
+        )
     job = await session.get(RenderJob, job_id, populate_existing=True)
     if result.rowcount == 1 and job is not None:  # type: ignore[attr-defined]
+        if was_queued:
+            await position.left(session, job.queue, job.queue_seq)
         await record_event(session, job, JobState.RUNNING, now, "claimed", worker_id)
         return Claim(ClaimVerdict.CLAIMED, job)
     if job is None or job.state in TERMINAL:
@@ -179,15 +187,19 @@ async def fail_if_mine(session: AsyncSession, job_id: str, worker_id: str, attem
 
 async def cancel(session: AsyncSession, job: RenderJob, now: datetime) -> bool:
     """Cancel a queued or running job; a running render is stopped when its worker's heartbeat fails."""
-    result = await session.execute(
-        sa.update(RenderJob)
-        .where(RenderJob.id == job.id, RenderJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
-        .values(state=JobState.CANCELED, finished_at=now, lease_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    for state in (JobState.QUEUED, JobState.RUNNING):
+        result = await session.execute(
+            sa.update(RenderJob).where(RenderJob.id == job.id, RenderJob.state == state)
+            .values(state=JobState.CANCELED, finished_at=now, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            break
+    else:
         return False
-    await session.refresh(job)
+    await session.refresh(job)  # the row as we just locked it: its sequence may have changed since it was read
+    if state == JobState.QUEUED:
+        await position.left(session, job.queue, job.queue_seq)
     await record_event(session, job, JobState.CANCELED, now, "canceled by client")
     return True
 
@@ -211,13 +223,8 @@ async def reap_lost(session: AsyncSession, now: datetime, grace_s: float, backof
 
 
 async def ahead(session: AsyncSession, job: RenderJob) -> int:
-    """How many jobs of the same queue will run before this one."""
-    count = await session.scalar(
-        sa.select(sa.func.count()).select_from(RenderJob)
-        .where(RenderJob.queue == job.queue, RenderJob.state == JobState.QUEUED,
-               RenderJob.queue_seq < job.queue_seq)
-    )
-    return int(count or 0)
+    """How many jobs of the same queue will run before this one (exact, cheap at any depth)."""
+    return await position.ahead(session, job.queue, job.queue_seq)
 
 
 @dataclass(frozen=True)

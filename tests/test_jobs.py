@@ -3,50 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import jobs
-from shared.db.engine import create_engine, session_factory
-from shared.db.migrate import upgrade
 from shared.db.models import RenderJob
 from shared.jobs import ClaimVerdict, JobState, utcnow
-from shared.settings import Settings, get_settings
-from tests.stack import MARIADB, create_mysql_database, drop_mysql_database
-
-
-@pytest.fixture(params=["sqlite", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
-        name = None
-    else:
-        name = create_mysql_database()
-        url = f"mysql+asyncmy://root@{MARIADB['host']}:{MARIADB['port']}/{name}"
-    monkeypatch.setenv("FLOORPLAN_DATABASE_URL", url)
-    monkeypatch.setenv("FLOORPLAN_DATA_DIR", str(tmp_path))
-    get_settings.cache_clear()
-    upgrade()
-    yield url
-    get_settings.cache_clear()
-    if name:
-        drop_mysql_database(name)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-async def sessions(database_url: str, tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(Settings(database_url=database_url, data_dir=tmp_path))
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def _submit(sessions: async_sessionmaker[AsyncSession], max_attempts: int = 3) -> RenderJob:

@@ -153,6 +153,15 @@ class Worker(Base):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class QueueBlock(Base):
+    """How many jobs are queued per block of queue sequence numbers (see shared/position.py)."""
+
+    __tablename__ = "queue_blocks"
+    queue: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    block: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    queued: Mapped[int] = mapped_column(sa.Integer)
+
+
 class QueueMessage(Base):
     """The embedded queue backend's messages (unused with SQS)."""
 
