@@ -183,6 +183,23 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_position(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from shared.db.engine import create_engine, session_factory
+    from shared.position_bench import run
+
+    async def main() -> dict[str, object]:
+        engine = create_engine(settings)
+        try:
+            return await run(session_factory(engine), args.jobs, samples=args.samples, keep=args.keep)
+        finally:
+            await engine.dispose()
+
+    print(json.dumps(asyncio.run(main())))
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
     import yaml
 
@@ -244,6 +261,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--floor", type=int, default=0)
     s.add_argument("--runs", type=int, default=20)
     s.set_defaults(func=cmd_bench)
+
+    s = sub.add_parser("bench-position", help="load N queued jobs, time `ahead` against the naive COUNT (JSON)")
+    s.add_argument("--jobs", type=int, default=1_000_000)
+    s.add_argument("--samples", type=int, default=1000)
+    s.add_argument("--keep", action="store_true", help="leave the loaded jobs in the database")
+    s.set_defaults(func=cmd_bench_position)
 
     s = sub.add_parser("openapi", help="print the OpenAPI document the app serves, as YAML")
     s.add_argument("-o", "--output", default="-")

@@ -85,6 +85,8 @@ class QueuePosition(BaseModel):
     ahead: int = Field(description="Jobs of the same queue that will run before this one.")
     eta_seconds: float | None = Field(description="Estimated seconds until this job is finished; "
                                                   "null while no worker serves the queue.")
+    starts_in_seconds: float | None = Field(default=None, description="Estimated seconds until a worker starts "
+                                                                      "this job; null while unknown.")
 
 
 class RenderResult(BaseModel):

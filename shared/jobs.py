@@ -272,16 +272,28 @@ async def queue_stats(session: AsyncSession, queue: str, now: datetime, worker_t
     )
 
 
-def eta_seconds(ahead_count: int, stats: QueueStats) -> float | None:
-    """Seconds until the job is done: the jobs ahead and itself, spread over the workers' render slots.
+@dataclass(frozen=True)
+class Estimate:
+    starts_in_s: float
+    done_in_s: float
 
-    The render rate comes from the active slots and the recent mean render time; with no recent renders,
-    the last minute's completions stand in. No workers and no history: unknown (None).
+
+def estimate(ahead_count: int, stats: QueueStats) -> Estimate | None:
+    """When a queued job with `ahead_count` jobs before it will start, and finish, from now.
+
+    The queue drains at `slots / mean render time` (the active workers' render slots and the moving mean of
+    the last renders); with no recent renders, the last minute's completions stand in. Free slots take the
+    first jobs at once; a busy slot frees up, on average, half a render from now. No workers and no
+    history: unknown (None).
     """
-    if stats.slots and stats.mean_render_s is not None:
-        rate = stats.slots / max(stats.mean_render_s, 0.01)
+    mean = stats.mean_render_s
+    if stats.slots and mean is not None:
+        rate = stats.slots / max(mean, 0.01)
+        free = max(0, stats.slots - stats.running)
     elif stats.completed_last_minute:
-        rate = stats.completed_last_minute / 60.0
+        rate, free = stats.completed_last_minute / 60.0, 0
+        mean = mean if mean is not None else 1 / rate
     else:
         return None
-    return round((ahead_count + 1) / rate, 1)
+    starts_in = 0.0 if ahead_count < free else (ahead_count - free + 0.5) / rate
+    return Estimate(starts_in_s=round(starts_in, 1), done_in_s=round(starts_in + mean, 1))

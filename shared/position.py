@@ -72,11 +72,12 @@ async def prune(session: AsyncSession) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def rebuild(session: AsyncSession) -> None:
-    """Recount every block from the jobs table (repair, or after changing BLOCK_SIZE)."""
-    await session.execute(sa.delete(QueueBlock))
+async def rebuild(session: AsyncSession, queue: str | None = None) -> None:
+    """Recount the blocks of one queue, or all, from the jobs table (repair, or after changing BLOCK_SIZE)."""
+    await session.execute(sa.delete(QueueBlock).where(QueueBlock.queue == queue if queue else sa.true()))
     block = sa.cast(RenderJob.queue_seq / BLOCK_SIZE, sa.BigInteger) if session.get_bind().dialect.name != "mysql" \
         else sa.func.floor(RenderJob.queue_seq / BLOCK_SIZE)
     counts = (sa.select(RenderJob.queue, block.label("block"), sa.func.count().label("queued"))
-              .where(RenderJob.state == QUEUED).group_by(RenderJob.queue, block))
+              .where(RenderJob.state == QUEUED, RenderJob.queue == queue if queue else sa.true())
+              .group_by(RenderJob.queue, block))
     await session.execute(sa.insert(QueueBlock).from_select(["queue", "block", "queued"], counts))

@@ -41,7 +41,9 @@ async def job_resource(session: AsyncSession, services: Services, job: RenderJob
     if job.state == JobState.QUEUED:
         ahead = await jobs.ahead(session, job)
         stats = await services.queue_stats(session, job.queue)
-        queue = QueuePosition(name=job.queue, ahead=ahead, eta_seconds=jobs.eta_seconds(ahead, stats))
+        guess = jobs.estimate(ahead, stats)
+        queue = QueuePosition(name=job.queue, ahead=ahead, eta_seconds=guess.done_in_s if guess else None,
+                              starts_in_seconds=guess.starts_in_s if guess else None)
     if job.state == JobState.SUCCEEDED and job.result_key:
         url, expires_at = await services.storage.url(job.result_key, services.settings.result_url_ttl_s,
                                                      filename=f"{job.id}.{job.format}")
