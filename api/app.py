@@ -14,8 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.deps import Services
+from api.dispatcher import Dispatcher
 from api.relay import Relay
-from api.routes import files, health, plans, queues, renders, schema
+from api.routes import deliveries, files, health, plans, queues, renders, schema, webhooks
 from shared.db.engine import create_engine, session_factory
 from shared.queue import create_queue
 from shared.render_options import OPTIONS_BY_VIEW
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, run_relay: bool = True) -> F
             relay = Relay(services.sessions, services.queue, settings)
             services.wake_relay.append(relay.wake)
             tasks.append(asyncio.create_task(relay.run(), name="relay"))
+            tasks.append(asyncio.create_task(Dispatcher(services).run(), name="dispatcher"))
         try:
             yield
         finally:
@@ -103,7 +105,7 @@ def create_app(settings: Settings | None = None, *, run_relay: bool = True) -> F
 
     app = FastAPI(title="Floorplan Render API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for module in (plans, renders, queues, schema, health, files):
+    for module in (plans, renders, deliveries, webhooks, queues, schema, health, files):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -138,6 +138,19 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_dispatcher(args: argparse.Namespace, settings: Settings) -> int:
+    from api.dispatcher import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await serve(settings, stop)
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
@@ -232,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--concurrency", type=int, default=1)
     s.add_argument("--queues", default="render-2d,render-3d", help="comma-separated queue names")
     s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("dispatcher", help="a webhook and e-mail dispatcher only (the API runs one too)")
+    s.set_defaults(func=cmd_dispatcher)
 
     s = sub.add_parser("migrate", help="update the DB schema; create missing queues and bucket")
     s.set_defaults(func=cmd_migrate)

@@ -29,6 +29,21 @@ MAX_SIDE = {"2d": 8192, "3d": 4096}
 MAX_PIXELS = 8192 * 8192
 
 
+WebhookEvent = Literal["started", "completed"]
+_ADDRESS_PART = r"[^@\s<>()\[\],;:\"]+"
+EmailAddress = Annotated[str, Field(max_length=254, pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
+                                    examples=["ops@example.com"])]
+
+
+class WebhookSubscription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Annotated[str, Field(min_length=1, max_length=2048, examples=["https://example.com/hooks/floorplan"],
+                              description="An https URL on a public address.")]
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=2, description=(
+        "`started`: a worker began rendering (once per render); `completed`: it succeeded, failed or was "
+        "canceled."))] = ["completed"]
+
+
 class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     view: View = "2d"
@@ -39,6 +54,12 @@ class RenderRequest(BaseModel):
                                     description="Per view: see the Options2D and Options3D schemas.",
                                     json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/Options2D"},
                                                                  {"$ref": "#/components/schemas/Options3D"}]})
+    webhook: WebhookSubscription | None = Field(default=None, description=(
+        "Tell this URL when the render starts or completes: a signed Standard Webhooks POST of `{type, timestamp, "
+        "data}`, where `data` is the render as GET /v1/renders/{id} returns it when the attempt is sent (so its "
+        "result link is fresh even on a late retry). Repeats share a `webhook-id`."))
+    notify_email: EmailAddress | None = Field(default=None, description=(
+        "E-mail this address when the render completes, with the plan name, the state and the result link."))
 
     @field_validator("options")
     @classmethod
@@ -181,3 +202,54 @@ V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: problem("No such resource for this tenant."),
     422: problem("The request is invalid; `errors` names each bad value by its path."),
 }
+
+
+class WebhookEndpoint(BaseModel):
+    id: str
+    url: str
+    events: list[WebhookEvent]
+    created_at: datetime
+    disabled_at: datetime | None = Field(description="Set when the endpoint answered 410 Gone: nothing is sent "
+                                                     "to it any more; register it again to resume.")
+    disabled_reason: str | None
+
+
+class WebhookEndpointList(BaseModel):
+    items: list[WebhookEndpoint]
+
+
+class WebhookSecretResource(BaseModel):
+    secret: str = Field(description="Verify `webhook-signature` with it (Standard Webhooks, `whsec_` + base64).")
+    created_at: datetime
+    previous_expires_at: datetime | None = Field(
+        description="After a rotation, until this time, webhooks carry a second signature made with the previous "
+                    "secret.")
+
+
+class DeliveryAttemptResource(BaseModel):
+    attempt: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: Literal["succeeded", "failed", "lost"] | None = Field(
+        description="null while it is being sent; `lost`: the dispatcher stopped before an answer (it is sent "
+                    "again, with the same id).")
+    status_code: int | None = Field(description="The HTTP status, or the SMTP reply code.")
+    error: str | None
+
+
+class DeliveryResource(BaseModel):
+    id: str = Field(description="The `webhook-id` header: the same on every attempt, for deduplication.")
+    channel: Literal["webhook", "email"]
+    event: WebhookEvent
+    type: str = Field(description="The body's `type`: `render.started` or `render.completed`.")
+    target: str = Field(description="The URL or the e-mail address.")
+    endpoint_id: str | None = Field(description="The registered endpoint; null for one given with the render.")
+    state: Literal["pending", "succeeded", "failed", "canceled"]
+    created_at: datetime
+    next_attempt_at: datetime | None
+    finished_at: datetime | None
+    attempts: list[DeliveryAttemptResource]
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryResource]

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import position
+from shared import notify, position
 from shared.db.models import JobEvent, Outbox, RenderJob, Worker
 from shared.ids import new_id
 from shared.queue import queue_for_view
@@ -47,6 +47,7 @@ async def record_event(session: AsyncSession, job: RenderJob, state: str, now: d
                        message: str | None = None, worker_id: str | None = None) -> None:
     session.add(JobEvent(job_id=job.id, at=now, state=state, attempt=job.attempts,
                          worker_id=worker_id, message=message))
+    await notify.on_transition(session, job, state, now)  # webhook and e-mail rows, in this transaction
 
 
 async def _enqueue(session: AsyncSession, job: RenderJob, now: datetime, delay_s: float = 0.0) -> None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,7 +44,32 @@ class Settings(BaseSettings):
     relay_interval_s: float = 0.2
     page_size_max: int = 100
 
+    # Notifications: webhooks and e-mail, sent by the dispatcher from the deliveries table.
+    # Off by default: webhook URLs must be https to a public address. On for local development and tests.
+    webhooks_allow_private: bool = False
+    notify_timeout_s: float = Field(default=15.0, gt=0)  # one HTTP request or one SMTP conversation
+    # Waits before each retry (each with +-20% jitter): after the last one fails, the delivery gives up.
+    notify_retry_schedule_s: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    notify_lease_s: float = Field(default=60.0, gt=0)  # a claimed delivery is sent again only after this
+    notify_poll_s: float = Field(default=0.5, gt=0)
+    notify_concurrency: int = Field(default=32, ge=1)  # sends in flight per dispatcher
+    webhook_secret_overlap_s: float = Field(default=86400.0, ge=0)  # after a rotation, the old secret signs too
+    smtp_host: str = ""  # empty: e-mail notifications are off
+    smtp_port: int = 587
+    smtp_from: str = "floorplan@localhost"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["", "starttls", "tls"] = ""  # "": STARTTLS when the server offers it
+
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.notify_lease_s <= self.notify_timeout_s:
+            raise ValueError("FLOORPLAN_NOTIFY_LEASE_S must be longer than FLOORPLAN_NOTIFY_TIMEOUT_S")
+        if any(s < 0 for s in self.notify_retry_schedule_s):
+            raise ValueError("FLOORPLAN_NOTIFY_RETRY_SCHEDULE_S holds negative waits")
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

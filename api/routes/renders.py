@@ -17,6 +17,7 @@ from api.deps import CallerDep, Services, ServicesDep, SessionDep
 from api.pagination import decode_cursor, encode_cursor
 from api.problems import Problem, not_found
 from api.routes.plans import load_plan, plan_body
+from api.routes.webhooks import check_render_subscriptions
 from api.schemas import (
     V1_PROBLEMS,
     JobEventList,
@@ -32,6 +33,7 @@ from api.schemas import (
 from shared import jobs
 from shared.db.models import IdempotencyKey, JobEvent, RenderJob
 from shared.jobs import JobState, utcnow
+from shared.notify import subscriptions
 
 router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
 log = structlog.get_logger()
@@ -84,6 +86,7 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
     request_hash = hashlib.sha256(
         json.dumps({"plan_id": plan_id, **request.model_dump(mode="json")}, sort_keys=True).encode()
     ).hexdigest()
+    await check_render_subscriptions(request, services.settings)  # resolves DNS: before the DB is touched
     if idempotency_key:
         replay = await _replay(session, caller.tenant, idempotency_key, request_hash)
         if replay is not None:
@@ -103,6 +106,7 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
         fmt=request.format, width=request.width, height=request.height,
         options=request.options, max_attempts=services.settings.max_attempts, now=now,
     )
+    await subscriptions.subscribe_render(session, job, webhook=request.webhook, email=request.notify_email, now=now)
     if idempotency_key:
         session.add(IdempotencyKey(tenant=caller.tenant, key=idempotency_key, request_hash=request_hash,
                                    job_id=job.id, created_at=now))

@@ -173,3 +173,83 @@ class QueueMessage(Base):
     receive_count: Mapped[int] = mapped_column(sa.Integer, default=0)
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (sa.Index("ix_queue_messages_queue_visible", "queue", "visible_at", "id"),)
+
+
+class Subscription(Base):
+    """Who hears about a tenant's renders: a webhook URL or an e-mail address.
+
+    With `job_id`, for that one render (given in its render request); without, for every render of the tenant
+    (an endpoint registered at /v1/webhooks).
+    """
+
+    __tablename__ = "subscriptions"
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(sa.String(64))
+    channel: Mapped[str] = mapped_column(sa.String(8))  # webhook | email
+    target: Mapped[str] = mapped_column(sa.String(2048))  # the URL or the address
+    events: Mapped[str] = mapped_column(sa.String(64))  # comma separated: started,completed
+    job_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # the receiver said 410
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # kept for the delivery log
+    __table_args__ = (
+        sa.Index("ix_subscriptions_job", "job_id"),
+        sa.Index("ix_subscriptions_tenant_job", "tenant", "job_id"),
+    )
+
+
+class WebhookSecret(Base):
+    """A tenant's webhook signing secret; after a rotation the previous one signs too, until `previous_until`."""
+
+    __tablename__ = "webhook_secrets"
+    tenant: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    previous: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    previous_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Delivery(Base):
+    """One notification to one subscriber, written in the transaction of the job transition that caused it.
+
+    Its id is the `webhook-id`, the same on every attempt. `next_attempt_at` is when a dispatcher may take it
+    (while one sends it, the end of that dispatcher's lease); NULL once it is finished.
+    """
+
+    __tablename__ = "deliveries"
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    tenant: Mapped[str] = mapped_column(sa.String(64))
+    job_id: Mapped[str] = mapped_column(sa.String(32))
+    subscription_id: Mapped[str] = mapped_column(sa.String(32))
+    event: Mapped[str] = mapped_column(sa.String(16))  # started | completed
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(sa.String(16))  # pending | succeeded | failed | canceled
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)  # since the last (re)start: the retry step
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    leased_by: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    __table_args__ = (
+        sa.Index("ix_deliveries_job", "job_id"),
+        sa.Index("ix_deliveries_next_attempt", "next_attempt_at"),
+        sa.Index("ix_deliveries_subscription", "subscription_id", "state"),
+    )
+
+
+class DeliveryAttempt(Base):
+    """Every attempt to send a delivery, written when a dispatcher takes it and completed with the answer."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(sa.String(32))
+    attempt: Mapped[int] = mapped_column(sa.Integer)
+    dispatcher: Mapped[str] = mapped_column(sa.String(128))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)  # succeeded | failed | lost
+    status_code: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(sa.String(1000), nullable=True)
+    # One row per attempt number: two dispatchers can never both make the same attempt.
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "attempt", name="uq_delivery_attempts_attempt"),)
