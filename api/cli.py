@@ -160,7 +160,7 @@ def cmd_render(args: argparse.Namespace, settings: Settings) -> int:
     fmt = args.format or Path(args.output).suffix.lstrip(".").lower().replace("jpg", "jpeg")
     try:
         plan = parse_plan(json.loads(Path(args.plan).read_text()))
-        data = render(plan, args.view, fmt, args.width, args.height, {"floor": args.floor})
+        data = render(plan, args.view, fmt, args.width, args.height, {**json.loads(args.options), "floor": args.floor})
     except (PlanProblem, RenderError, ValueError, OSError) as exc:
         print(f"render failed: {exc}", file=sys.stderr)
         return 1
@@ -179,7 +179,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from worker.render import render
 
     plan = parse_plan(json.loads(Path(args.plan).read_text()))
-    options = {"floor": args.floor}
+    options = {**json.loads(args.options), "floor": args.floor}
 
     def once() -> float:
         start = time.perf_counter()
@@ -210,6 +210,23 @@ def cmd_bench_position(args: argparse.Namespace, settings: Settings) -> int:
             await engine.dispose()
 
     print(json.dumps(asyncio.run(main())))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Convert a file saved by another editor to plan v1 JSON on stdout."""
+    import json
+
+    from shared.importers import ImportProblem, detect_format, import_plan
+    from shared.plan import PlanProblem
+
+    try:
+        data = json.loads(Path(args.file).read_bytes())
+        plan = import_plan(data, detect_format(data) if args.format == "auto" else args.format)
+    except (ImportProblem, PlanProblem, ValueError, OSError) as exc:
+        print(f"import failed: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(plan.model_dump_json(indent=2, exclude_defaults=True) + "\n")
     return 0
 
 
@@ -265,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--width", type=int, default=1600)
     s.add_argument("--height", type=int, default=1200)
     s.add_argument("--floor", type=int, default=0)
+    s.add_argument("--options", default="{}", help='render options as JSON, e.g. \'{"style": "bw"}\'')
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_render)
 
@@ -276,6 +294,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--height", type=int, default=1200)
     s.add_argument("--floor", type=int, default=0)
     s.add_argument("--runs", type=int, default=20)
+    s.add_argument("--options", default="{}", help="render options as JSON")
     s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("bench-position", help="load N queued jobs, time `ahead` against the naive COUNT (JSON)")
@@ -283,6 +302,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--samples", type=int, default=1000)
     s.add_argument("--keep", action="store_true", help="leave the loaded jobs in the database")
     s.set_defaults(func=cmd_bench_position)
+
+    s = sub.add_parser("import", help="convert a blueprint3d, react-planner or Floorplanner FML file to plan v1 "
+                                      "JSON on stdout")
+    s.add_argument("file")
+    s.add_argument("--format", default="auto", choices=["auto", "plan", "blueprint3d", "react-planner", "fml"],
+                   help="the file's format (auto: guessed from its content)")
+    s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("openapi", help="print the OpenAPI document the app serves, as YAML")
     s.add_argument("-o", "--output", default="-")

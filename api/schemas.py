@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shared.plan import Plan, json_path
+from shared.render_limits import request_problems
 from shared.render_options import OPTIONS_BY_VIEW, Options2D
 
 View = Literal["2d", "3d"]
@@ -81,6 +82,8 @@ class RenderRequest(BaseModel):
             raise ValueError(f"{self.view} renders are at most {side}x{side} pixels")
         if self.width * self.height > MAX_PIXELS:
             raise ValueError(f"at most {MAX_PIXELS} pixels")
+        for found in request_problems(self.view, self.format, self.options):
+            raise ValueError(f"{found['path']}: {found['message']}")
         return self
 
 

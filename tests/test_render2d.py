@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -14,9 +16,16 @@ import pytest
 from PIL import Image
 from shapely.geometry import Point, Polygon
 
+from shared.paper import sheet_layout
 from shared.plan import Item, Plan, parse_plan
+from shared.render_limits import element_estimate
+from shared.render_options import Options2D
 from worker.render import CONTENT_TYPES, FORMATS_BY_VIEW, MAX_SIDE, RenderError, render
-from worker.render.geometry import item_footprint
+from worker.render.catalog import KINDS, lookup
+from worker.render.dimensions import outer_chains
+from worker.render.geometry import floor_geometry, item_footprint
+from worker.render.measure import area_text
+from worker.render.symbols2d import SYMBOLS, symbol_for
 
 SVG = "{http://www.w3.org/2000/svg}"
 EXAMPLE_FILE = Path(__file__).resolve().parent.parent / "examples" / "flat-2b.json"
@@ -51,8 +60,12 @@ def room(name: str, *points: tuple[float, float]) -> dict[str, Any]:
     return {"name": name, "polygon": [{"x": x, "y": y} for x, y in points]}
 
 
-def grey(plan: Plan, width: int = 800, height: int = 600) -> Image.Image:
-    return Image.open(io.BytesIO(render(plan, "2d", "png", width, height, {}))).convert("L")
+# Pixel probes look at walls and openings alone: no dimension chains, scale bar or north arrow in the way.
+PLAIN = {"dims": False, "scale_bar": False, "north_arrow": False}
+
+
+def grey(plan: Plan, width: int = 800, height: int = 600, options: dict[str, Any] | None = None) -> Image.Image:
+    return Image.open(io.BytesIO(render(plan, "2d", "png", width, height, options or PLAIN))).convert("L")
 
 
 def svg_root(plan: Plan, options: dict[str, Any] | None = None, width: int = 800,
@@ -62,7 +75,7 @@ def svg_root(plan: Plan, options: dict[str, Any] | None = None, width: int = 800
 
 def projector(plan: Plan, width: int = 800, height: int = 600) -> Callable[[float, float], tuple[int, int]]:
     """Where a plan point (cm) lands on the canvas, read from the viewBox the renderer chose."""
-    vx, vy, vw, vh = (float(v) for v in svg_root(plan, {}, width, height).attrib["viewBox"].split())
+    vx, vy, vw, vh = (float(v) for v in svg_root(plan, PLAIN, width, height).attrib["viewBox"].split())
     return lambda x, y: (int((x - vx) * width / vw), int((y - vy) * height / vh))
 
 
@@ -133,7 +146,7 @@ def test_window_is_a_light_gap_crossed_by_lines_along_the_wall() -> None:
     _, bottom = at(200, 25)
     column = [lum(image, (x, y)) < 160 for y in range(top, bottom + 1)]
     runs = sum(1 for above, here in zip([False, *column], column, strict=False) if here and not above)
-    assert 2 <= runs <= 3
+    assert runs == 4, "both wall faces carry on as the frame, and the glass is a double line"
     assert lum(image, at(200, 10)) > 240
 
 
@@ -158,10 +171,11 @@ def test_svg_references_nothing_outside() -> None:
     hostile = [room('<image href="https://evil.example/x.png"/>', (0, 0), (400, 0), (400, 300), (0, 300))]
     text = "url(https://evil.example/a.png) @import 'https://evil.example/a.css'"
     labels = [{"text": text, "x": 0, "y": -50}]
-    for plan in (EXAMPLE, one_floor(rooms=hostile, labels=labels)):
-        root = svg_root(plan)
+    for plan, options in ((EXAMPLE, {}), (one_floor(rooms=hostile, labels=labels), {}),
+                          (one_floor(name=text, rooms=hostile, labels=labels), {"scale": "1:100"})):
+        root = svg_root(plan, options)
         tags = {element.tag.removeprefix(SVG) for element in root.iter()}
-        assert tags <= {"svg", "title", "rect", "g", "path", "text"}
+        assert tags <= {"svg", "title", "rect", "g", "path", "text", "circle"}
         attributes = [(key, value) for element in root.iter() for key, value in element.attrib.items()]
         assert not [key for key, _ in attributes if "href" in key]
         assert not [value for _, value in attributes if "url(" in value or ":" in value]
@@ -180,12 +194,6 @@ def test_jpeg_and_webp_decode_at_size() -> None:
 
 def test_every_format_has_a_content_type() -> None:
     assert {fmt for formats in FORMATS_BY_VIEW.values() for fmt in formats} <= set(CONTENT_TYPES)
-
-
-def test_3d_raises_unsupported_view() -> None:
-    with pytest.raises(RenderError) as caught:
-        render(EXAMPLE, "3d", "png", 800, 600, {})
-    assert caught.value.code == "unsupported_view"
 
 
 def test_a_format_the_view_lacks_is_refused() -> None:
@@ -262,3 +270,183 @@ def test_example_flat_is_a_valid_plan_that_renders() -> None:
     found = texts(svg_root(plan))
     assert {"Living", "Kitchen", "Bedroom", "Bath", "Hall"} <= set(found)
     assert Image.open(io.BytesIO(render(plan, "2d", "png", 1600, 1200, {}))).size == (1600, 1200)
+
+
+# Geometry with exact answers.
+
+def box_walls(width: float, depth: float, thickness: float = 20) -> list[dict[str, Any]]:
+    """Four walls on the centre lines of a width x depth rectangle from the origin, clockwise on screen."""
+    corners = [(0, 0), (width, 0), (width, depth), (0, depth)]
+    return [wall(a, b, thickness) for a, b in zip(corners, corners[1:] + corners[:1], strict=True)]
+
+
+def test_room_area_is_the_floor_inside_the_walls_whether_drawn_on_centre_lines_or_faces() -> None:
+    centre = one_floor(walls=box_walls(500, 400), rooms=[room("A", (0, 0), (500, 0), (500, 400), (0, 400))])
+    faces = one_floor(walls=box_walls(500, 400), rooms=[room("A", (10, 10), (490, 10), (490, 390), (10, 390))])
+    for plan in (centre, faces):
+        (shape,) = floor_geometry(plan.floors[0]).rooms
+        assert shape.area == pytest.approx(480 * 380)
+    assert "18.2 m\u00b2" in texts(svg_root(centre))
+
+
+def test_l_shaped_room_area_and_imperial_area() -> None:
+    corners = [(0, 0), (600, 0), (600, 300), (300, 300), (300, 600), (0, 600)]
+    plan = one_floor(rooms=[room("L", *corners)])
+    (shape,) = floor_geometry(plan.floors[0]).rooms
+    assert shape.area == pytest.approx(600 * 300 + 300 * 300)
+    assert area_text(shape.area, "imperial") == "291 ft\u00b2"  # 27 m² is 290.6 ft²
+    assert "291 ft\u00b2" in texts(svg_root(plan, {"units": "imperial"}))
+
+
+def test_closed_walls_are_one_mass_with_a_hole_per_room_and_square_corners() -> None:
+    partition = wall((250, 0), (250, 400), 10)
+    mass = floor_geometry(one_floor(walls=[*box_walls(500, 400), partition]).floors[0]).body
+    assert mass.geom_type == "Polygon"
+    assert len(mass.interiors) == 2
+    # Mitred corners and no notches or slivers: the outline is the outer rectangle, four corners.
+    assert len(mass.exterior.coords) == 5
+    assert mass.bounds == (-10, -10, 510, 410)
+    assert mass.area == pytest.approx(520 * 420 - 2 * (235 * 380))
+
+
+def test_a_wall_drawn_to_the_face_of_another_joins_it_at_a_t() -> None:
+    stem = wall((200, 10), (200, 300), 10)  # stops at the host's face, 10 cm off its centre line
+    mass = floor_geometry(one_floor(walls=[wall((0, 0), (400, 0), 20), stem]).floors[0]).body
+    assert mass.geom_type == "Polygon" and not mass.interiors
+    assert mass.area == pytest.approx(400 * 20 + 290 * 10)
+
+
+def test_walls_at_an_angle_meet_in_a_mitre() -> None:
+    slanted = wall((0, 0), (300 * math.cos(math.radians(60)), 300 * math.sin(math.radians(60))), 20)
+    mass = floor_geometry(one_floor(walls=[wall((0, 0), (300, 0), 20), slanted]).floors[0]).body
+    assert mass.geom_type == "Polygon"
+    # The outer faces meet at the mitre point, 10 / sin(30°) = 20 cm from the corner, away from both walls.
+    outward = (-math.cos(math.radians(30)), -math.sin(math.radians(30)))
+    mitre = Point(20 * outward[0], 20 * outward[1])
+    assert mass.exterior.distance(mitre) < 0.05
+
+
+def test_label_of_u_shaped_room_is_inside_it() -> None:
+    corners = [(0, 0), (150, 0), (150, 400), (450, 400), (450, 0), (600, 0), (600, 550), (0, 550)]
+    shape = Polygon(corners)
+    assert not shape.contains(shape.centroid)
+    name = texts(svg_root(one_floor(rooms=[room("Gallery", *corners)])))["Gallery"]
+    assert shape.contains(Point(float(name.attrib["x"]), float(name.attrib["y"])))
+
+
+def test_outer_chain_has_the_corners_and_the_window_jambs() -> None:
+    window = {"type": "window", "offset": 200, "width": 100}
+    walls = box_walls(500, 400)
+    walls[0]["openings"] = [window]
+    geometry = floor_geometry(one_floor(walls=walls).floors[0])
+    chains = {chain.side: chain for chain in outer_chains(geometry.body, geometry.openings)}
+    assert chains["top"].stations == (-10, 150, 250, 510)
+    assert chains["bottom"].stations == (-10, 510)
+    assert chains["left"].stations == (-10, 410)
+    assert chains["top"].face == -10
+
+
+def test_dimension_texts_read_in_the_chosen_units() -> None:
+    plan = one_floor(walls=box_walls(500, 400))
+    metric = set(texts(svg_root(plan)))
+    assert {"5.20", "4.20"} <= metric
+    assert {"17'-1\"", "13'-9\""} <= set(texts(svg_root(plan, {"units": "imperial"})))
+    assert not {"5.20", "4.20"} & set(texts(svg_root(plan, {"dims": False})))
+
+
+def test_inner_dimensions_give_each_rooms_clear_lengths() -> None:
+    plan = one_floor(walls=box_walls(500, 400), rooms=[room("A", (0, 0), (500, 0), (500, 400), (0, 400))])
+    assert "4.80" not in texts(svg_root(plan))
+    found = [element.text for element in svg_root(plan, {"inner_dims": True}).iter(f"{SVG}text")]
+    assert found.count("4.80") == 2 and found.count("3.80") == 2
+
+
+def test_every_catalog_kind_has_a_symbol_that_stays_inside_the_item() -> None:
+    assert set(KINDS) <= set(SYMBOLS)
+    for kind, draw in SYMBOLS.items():
+        for width, depth in ((90, 200), (200, 60), (45, 45)):
+            symbol = draw(width, depth)
+            numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", symbol.body + symbol.detail + symbol.hidden)]
+            assert symbol.body, kind
+            # Every coordinate (arc radii and flags too) is within the footprint; a rug's fringe may overhang.
+            reach = max(width, depth) / 2 + (6 if kind == "rug" else 0.01)
+            assert max(abs(v) for v in numbers) <= reach, (kind, width, depth)
+
+
+def test_an_unknown_ref_is_a_plain_box_of_its_size() -> None:
+    symbol = symbol_for("e4a0c7d5b3f2", 120, 60)
+    assert (symbol.body, symbol.detail, symbol.hidden) == ("M-60 -30H60V30H-60Z", "", "")
+
+
+def test_styles_change_paper_walls_and_room_fills() -> None:
+    plan = one_floor(walls=box_walls(500, 400), rooms=[room("Den", (0, 0), (500, 0), (500, 400), (0, 400))])
+
+    def fills(options: dict[str, Any]) -> set[str]:
+        return {element.attrib["fill"] for element in svg_root(plan, options).iter() if "fill" in element.attrib}
+
+    assert {"#f1f0ec", "#2b2b2b"} <= fills({})
+    assert "#f1f0ec" not in fills({"style": "bw"}) and "#000000" in fills({"style": "bw"})
+    assert "#1c4a86" in fills({"style": "blueprint"})
+
+
+def test_north_arrow_turns_with_the_north_option() -> None:
+    plan = one_floor(walls=box_walls(500, 400))
+
+    def arrow_tip(north: float) -> tuple[float, float]:
+        root = svg_root(plan, {"north": north})
+        circle = next(root.iter(f"{SVG}circle"))
+        # The arrow is the path drawn right after the circle: its first point is the tip.
+        siblings = list(root.iter())
+        path = siblings[siblings.index(circle) + 1]
+        x, y = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.attrib["d"])[:2])
+        return x - float(circle.attrib["cx"]), y - float(circle.attrib["cy"])
+
+    up, right = arrow_tip(0), arrow_tip(90)
+    assert up[1] < 0 and abs(up[0]) < 1e-6 * abs(up[1]) + 0.01
+    assert right[0] > 0 and abs(right[1]) < 0.01
+
+
+def test_pdf_embeds_the_font_and_keeps_text_as_text() -> None:
+    pdf = render(EXAMPLE, "2d", "pdf", 800, 600, {})
+    assert b"/FontFile" in pdf  # cairo embeds the subset of DejaVu Sans it uses
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+def test_to_scale_pdf_has_one_page_per_sheet() -> None:
+    apartment = parse_plan(json.loads((EXAMPLE_FILE.parent / "furnished-apartment.json").read_text()))
+    floor = apartment.floors[0]
+    assert sheet_layout(floor, "1:100", "A4", "auto").sheets == 1
+    assert sheet_layout(floor, "1:50", "A3", "auto").sheets == 1
+    tiled = sheet_layout(floor, "1:50", "A4", "auto")
+    assert tiled.sheets == 2
+    pdf = render(apartment, "2d", "pdf", 800, 600, {"scale": "1:50", "paper": "A4"})
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+    assert render(apartment, "2d", "pdf", 800, 600, {"scale": "1:50", "paper": "A4"}) == pdf
+    svg = ET.fromstring(render(apartment, "2d", "svg", 800, 600, {"scale": "1:100", "paper": "A4"}))
+    assert (svg.attrib["width"], svg.attrib["height"]) == ("297mm", "210mm")
+
+
+def test_to_scale_needs_a_vector_format_and_one_sheet_for_svg() -> None:
+    apartment = parse_plan(json.loads((EXAMPLE_FILE.parent / "furnished-apartment.json").read_text()))
+    with pytest.raises(RenderError) as raster:
+        render(apartment, "2d", "png", 800, 600, {"scale": "1:50"})
+    assert raster.value.code == "invalid_option"
+    with pytest.raises(RenderError) as tiled:
+        render(apartment, "2d", "svg", 800, 600, {"scale": "1:50", "paper": "A4"})
+    assert tiled.value.code == "too_large"
+
+
+def test_element_estimate_bounds_what_is_drawn() -> None:
+    apartment = parse_plan(json.loads((EXAMPLE_FILE.parent / "furnished-apartment.json").read_text()))
+    everything = {"inner_dims": True}
+    drawn = sum(1 for _ in svg_root(apartment, everything, 1600, 1200).iter())
+    assert drawn <= element_estimate(apartment.floors[0], Options2D.model_validate(everything))
+
+
+def test_furnished_apartment_example_is_valid_and_complete() -> None:
+    apartment = parse_plan(json.loads((EXAMPLE_FILE.parent / "furnished-apartment.json").read_text()))
+    floor = apartment.floors[0]
+    assert len(floor.rooms) == 8 and len(floor.items) >= 40
+    assert all(lookup(item.ref) is not None for item in floor.items), "every item is a catalog item"
+    shapes = floor_geometry(floor).rooms
+    assert [round(shape.area / 10_000, 1) for shape in shapes] == [33.8, 15.6, 19.9, 13.5, 22.2, 6.0, 3.3, 14.6]

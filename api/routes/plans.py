@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep
 from api.pagination import decode_cursor, encode_cursor
@@ -14,6 +16,7 @@ from api.problems import Problem, not_found
 from api.schemas import V1_PROBLEMS, PlanPage, PlanResource, PlanSummary, problem
 from shared.db.models import PlanRow, PlanVersion
 from shared.ids import new_id
+from shared.importers import CONTENT_TYPES, ImportProblem, import_plan
 from shared.jobs import utcnow
 from shared.plan import Plan, PlanProblem, check_plan
 
@@ -51,10 +54,50 @@ async def _resource(session: AsyncSession, row: PlanRow) -> PlanResource:
                         updated_at=row.updated_at, plan=await plan_body(session, row))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanResource,
-             responses={422: problem("The plan cannot be drawn; `errors` names each JSON path.")})
-async def create_plan(plan: Plan, caller: CallerDep, session: SessionDep, response: Response) -> PlanResource:
-    _checked(plan)
+def _foreign(editor: str) -> dict[str, Any]:
+    return {"schema": {"type": "object", "description": f"A file saved by {editor}, converted on arrival."}}
+
+
+# The body is a plan v1 by default; other editors' files are chosen by media type or `?format=`.
+PLAN_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/Plan"}},
+    "application/vnd.blueprint3d+json": _foreign("blueprint3d (`exportSerialized`)"),
+    "application/vnd.react-planner+json": _foreign("react-planner (a v2 layered or an older flat scene)"),
+    "application/vnd.floorplanner.fml+json": _foreign("Floorplanner (FML v3 JSON: a project, floor or design)"),
+}}}
+ImportFormat = Literal["plan", "blueprint3d", "react-planner", "fml"]
+
+
+async def plan_from_body(request: Request, fmt: str | None) -> Plan:
+    """The request body as a plan: plan v1 JSON, or another editor's file by `fmt` or by media type."""
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    fmt = fmt or CONTENT_TYPES.get(media)
+    if fmt is None:
+        raise Problem(415, "Unsupported Media Type", f"a plan is sent as one of {', '.join(CONTENT_TYPES)}, or "
+                      "as JSON with ?format=", slug="unsupported-media-type")
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, "Malformed JSON", f"the request body is not valid JSON: {exc}",
+                      slug="malformed-json") from None
+    try:
+        return await run_in_threadpool(import_plan, data, fmt)
+    except ImportProblem as exc:
+        raise Problem(422, "Cannot import", f"the {fmt} file cannot be imported: {exc.message}",
+                      slug="import-failed", errors=[{"path": exc.path, "message": exc.message}]) from None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanResource, openapi_extra=PLAN_BODY,
+             responses={400: problem("The body is not JSON."),
+                        415: problem("A media type that is neither a plan nor a file we import."),
+                        422: problem("The plan cannot be drawn, or the file cannot be imported; `errors` says "
+                                     "where.")})
+async def create_plan(request: Request, caller: CallerDep, session: SessionDep, response: Response,
+                      format: Annotated[ImportFormat | None, Query(description=(
+                          "The body's format when its media type does not say: `plan` (schema v1), "
+                          "`blueprint3d`, `react-planner` or `fml` (Floorplanner FML v3 JSON)."))] = None,
+                      ) -> PlanResource:
+    plan = await plan_from_body(request, format)
     now = utcnow()
     row = PlanRow(id=new_id("pln"), tenant=caller.tenant, name=plan.name, version=1, created_at=now,
                   updated_at=now)

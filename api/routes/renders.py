@@ -34,6 +34,7 @@ from shared import jobs
 from shared.db.models import IdempotencyKey, JobEvent, RenderJob
 from shared.jobs import JobState, utcnow
 from shared.notify import subscriptions
+from shared.render_limits import plan_problems
 
 router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
 log = structlog.get_logger()
@@ -100,6 +101,11 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
         if request.options['floor'] >= floors:
             raise Problem(422, "Invalid request", f"the plan has {floors} floor(s)", slug="invalid-request",
                           errors=[{"path": "options.floor", "message": f"no floor {request.options['floor']}"}])
+    if request.view == "2d":
+        # Sheets and elements depend on the plan: too big a drawing is refused now, not failed later.
+        too_big = plan_problems(await plan_body(session, plan), request.view, request.format, request.options)
+        if too_big:
+            raise Problem(422, "Invalid request", too_big[0]["message"], slug="output-too-large", errors=too_big)
     now = utcnow()
     job = await jobs.create_job(
         session, tenant=caller.tenant, plan_id=plan.id, plan_version=plan.version, view=request.view,

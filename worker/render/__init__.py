@@ -6,13 +6,11 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-import cairocffi
-import cairosvg
-import cairosvg.surface
 from PIL import Image
 
 from shared.plan import Plan
 from worker.render.errors import RenderError
+from worker.render.output2d import render_png, render_vector
 from worker.render.plan2d import plan_to_svg
 
 __all__ = [
@@ -27,8 +25,6 @@ CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application
 MAX_SIDE = 8192
 MAX_PIXELS = 8192 * 8192
 LOSSY_QUALITY = 90
-# cairo stamps PDFs with the time of rendering; a fixed date keeps the bytes a function of the input.
-PDF_DATE = "2000-01-01T00:00:00Z"
 
 
 def render(plan: Plan, view: str, fmt: str, width: int, height: int, options: Mapping[str, Any]) -> bytes:
@@ -36,20 +32,15 @@ def render(plan: Plan, view: str, fmt: str, width: int, height: int, options: Ma
     formats = FORMATS_BY_VIEW.get(view)
     if formats is None:
         raise RenderError("unsupported_view", f"view {view!r} is not one of {', '.join(FORMATS_BY_VIEW)}")
-    if view == "3d":
-        raise RenderError("unsupported_view", "3D rendering is not available yet")
     if fmt not in formats:
         raise RenderError("unsupported_format",
                           f"format {fmt!r} is not one of {', '.join(formats)} for view {view}")
     _check_canvas(width, height)
-    svg = plan_to_svg(plan, width, height, options).encode()
-    if fmt == "svg":
-        return svg
-    if fmt == "pdf":
-        pdf: bytes = _FixedDatePDFSurface.convert(bytestring=svg, output_width=width, output_height=height,
-                                                  unsafe=False)
-        return pdf
-    png: bytes = cairosvg.svg2png(bytestring=svg, output_width=width, output_height=height, unsafe=False)
+    if view == "3d":
+        raise RenderError("unsupported_view", "3D rendering is not available yet")
+    if fmt in ("svg", "pdf"):
+        return render_vector(plan, fmt, width, height, options)
+    png = render_png(plan, width, height, options)
     if fmt == "png":
         return png
     return _lossy(png, fmt)
@@ -72,10 +63,3 @@ def _lossy(png: bytes, fmt: str) -> bytes:
     out = io.BytesIO()
     flat.save(out, format="JPEG" if fmt == "jpeg" else "WEBP", quality=LOSSY_QUALITY)
     return out.getvalue()
-
-
-class _FixedDatePDFSurface(cairosvg.surface.PDFSurface):
-    def _create_surface(self, width: float, height: float) -> tuple[Any, float, float]:
-        surface, width, height = super()._create_surface(width, height)
-        surface.set_metadata(cairocffi.PDF_METADATA_CREATE_DATE, PDF_DATE)
-        return surface, width, height

@@ -64,6 +64,11 @@ _ITEMS = [
     ("piano", "piano", "Piano", 150, 60, 120),
     ("fireplace", "fireplace", "Fireplace", 120, 40, 110),
     ("stairs", "stairs", "Stairs", 100, 300, 280),
+    ("bed_king", "bed", "King-size bed", 180, 200, 50),
+    ("loveseat", "sofa", "Loveseat", 150, 85, 80),
+    ("cabinet", "cabinet", "Cabinet", 80, 45, 90),
+    ("sideboard", "cabinet", "Sideboard", 160, 45, 80),
+    ("floor_lamp", "lamp", "Floor lamp", 40, 40, 160),
 ]
 
 CATALOG: dict[str, CatalogItem] = {ref: CatalogItem(ref, kind, label, w, d, h) for ref, kind, label, w, d, h in _ITEMS}

@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import shapely
 from shapely import affinity
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
@@ -22,6 +23,9 @@ Bounds = tuple[float, float, float, float]  # min x, min y, max x, max y
 JOIN_TOLERANCE = 1.0  # cm: wall ends closer than this are one junction (hand-made plans are rarely exact)
 MITRE_LIMIT = 2.0  # thicknesses from the junction: sharper corners are bevelled, like SVG's miterlimit 4
 CUT_OVERSHOOT = 0.5  # cm: an opening's cut pokes past the wall faces so no hairline of wall survives it
+GRID = 0.01  # cm: the wall mass is snapped to this grid, which collapses slivers left by nearly-equal faces
+MIN_ROOM_PIECE = 100.0  # cm²: pieces of a room smaller than this (10 x 10 cm) are slivers, not floor
+GLASS_GAP = 0.12  # of the wall thickness: half the distance between a window's two glass lines
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,15 @@ class WallFrame:
     def rect(self, s0: float, s1: float, t0: float, t1: float) -> Polygon:
         return Polygon([self.at(s0, t0), self.at(s1, t0), self.at(s1, t1), self.at(s0, t1)])
 
-    def body(self) -> Polygon:
+    def body(self, start: float = 0.0, end: float = 0.0) -> Polygon:
+        """The wall's rectangle, lengthened by `start` before a and `end` after b."""
         half = self.thickness / 2
-        return self.rect(0, self.length, -half, half)
+        return self.rect(-start, self.length + end, -half, half)
+
+    def project(self, point: Pt) -> tuple[float, float]:
+        """(s, t) of a plan point in this wall's axes."""
+        dx, dy = point[0] - self.ax, point[1] - self.ay
+        return (dx * self.ux + dy * self.uy, -dx * self.uy + dy * self.ux)
 
 
 @dataclass(frozen=True)
@@ -72,21 +82,29 @@ class DoorLeaf:
         return math.dist(self.hinge, self.open_tip)
 
 
+Segment = tuple[Pt, Pt]
+
+
 @dataclass(frozen=True)
 class OpeningSymbol:
-    """How an opening shows in plan: the gap through the wall, thin lines in it, and door leaves."""
+    """How an opening shows in plan: the gap through the wall, lines and panels in it, and door leaves."""
 
     type: str
     gap: Polygon  # face to face: what the symbol fills
     cut: Polygon  # what comes out of the wall mass
-    lines: tuple[tuple[Pt, Pt], ...]
+    lines: tuple[Segment, ...]  # window frames and glass
     leaves: tuple[DoorLeaf, ...]
+    panels: tuple[Polygon, ...] = ()  # sliding door panels
+    overhead: tuple[Segment, ...] = ()  # the lintel of a passage, drawn dashed: it is above the cut plane
 
 
 @dataclass(frozen=True)
 class RoomShape:
+    """A room's floor: its polygon less the walls standing on it, and that floor's area in cm²."""
+
     room: Room
-    polygon: Polygon
+    polygon: Polygon  # the largest piece of floor: where the fill and the name go
+    area: float  # all pieces of floor together
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ class FloorGeometry:
     """Everything on one floor that has a shape, ready to draw."""
 
     walls: BaseGeometry  # the poché: all walls as one mass, openings cut out
+    body: BaseGeometry  # the same mass before the openings were cut: what rooms and dimensions measure
     openings: tuple[OpeningSymbol, ...]
     rooms: tuple[RoomShape, ...]
     items: tuple[ItemShape, ...]
@@ -109,7 +128,7 @@ class FloorGeometry:
         parts: list[BaseGeometry] = [self.walls]
         parts += [room.polygon for room in self.rooms]
         parts += [item.footprint for item in self.items]
-        parts += [_leaf_extent(leaf) for symbol in self.openings for leaf in symbol.leaves]
+        parts += [leaf_extent(leaf) for symbol in self.openings for leaf in symbol.leaves]
         return union_bounds(part.bounds for part in parts if not part.is_empty)
 
 
@@ -117,18 +136,29 @@ def floor_geometry(floor: Floor) -> FloorGeometry:
     frames = [(wall, frame) for wall in floor.walls if (frame := WallFrame.of(wall)) is not None]
     openings = tuple(symbol for wall, frame in frames for opening in wall.openings
                      if (symbol := opening_symbol(frame, opening)) is not None)
+    body = wall_mass([frame for _, frame in frames], [])
+    walls = body.difference(unary_union([symbol.cut for symbol in openings])) if openings else body
     return FloorGeometry(
-        walls=wall_mass([frame for _, frame in frames], [symbol.cut for symbol in openings]),
+        walls=walls,
+        body=body,
         openings=openings,
-        rooms=tuple(RoomShape(room, shape) for room in floor.rooms
-                    if not (shape := room_polygon(room)).is_empty),
+        rooms=tuple(shape for room in floor.rooms if (shape := room_shape(room, body)) is not None),
         items=tuple(ItemShape(item, item_footprint(item)) for item in floor.items),
     )
 
 
 def wall_mass(frames: Sequence[WallFrame], cuts: Sequence[Polygon]) -> BaseGeometry:
-    """All walls as one shape: flat-ended bodies, corners filled where walls meet, openings cut out."""
-    mass = unary_union([frame.body() for frame in frames] + corner_fills(frames))
+    """All walls as one shape: bodies joined at corners and T-junctions, openings cut out.
+
+    Ends that meet at a junction get their outer corner filled (a mitre); an end that stops at another
+    wall's side is carried to that wall's centre line, so a wall drawn to the face of another still joins
+    it. The union is snapped to a fine grid, which removes slivers between nearly-equal faces.
+    """
+    ends = _junctions(frames)
+    reach = _reach_into_hosts(frames, ends)
+    bodies = [frame.body(*reach[i]) for i, frame in enumerate(frames)]
+    # Snapped to the grid, then rid of the vertices joins leave in the middle of straight faces.
+    mass = shapely.set_precision(unary_union(bodies + corner_fills(ends)), GRID).simplify(0)
     if not cuts:
         return mass
     return mass.difference(unary_union(cuts))
@@ -140,13 +170,15 @@ class _WallEnd:
     dx: float  # unit direction from the end into its wall
     dy: float
     thickness: float
+    wall: int  # index of the frame
+    at_start: bool
 
     @property
     def angle(self) -> float:
         return math.atan2(self.dy, self.dx)
 
 
-def corner_fills(frames: Sequence[WallFrame]) -> list[Polygon]:
+def corner_fills(junctions: Sequence[Sequence[_WallEnd]]) -> list[Polygon]:
     """Pieces that close the outer side of corners, which flat-ended wall bodies leave notched.
 
     At each junction the walls are taken in angular order; between two neighbours more than 180 degrees
@@ -154,11 +186,11 @@ def corner_fills(frames: Sequence[WallFrame]) -> list[Polygon]:
     and T-junctions need nothing: flat ends already meet or sit inside the other wall.
     """
     fills: list[Polygon] = []
-    for ends in _junctions(frames):
+    for ends in junctions:
         if len(ends) < 2:
             continue  # a free end stays square
-        ends = sorted(ends, key=lambda end: end.angle)
-        for first, second in zip(ends, ends[1:] + ends[:1], strict=True):
+        ordered = sorted(ends, key=lambda end: end.angle)
+        for first, second in zip(ordered, ordered[1:] + ordered[:1], strict=True):
             gap = (second.angle - first.angle) % (2 * math.pi)
             if gap > math.pi + 1e-6:
                 fills.append(_mitre(first, second))
@@ -168,9 +200,9 @@ def corner_fills(frames: Sequence[WallFrame]) -> list[Polygon]:
 def _junctions(frames: Sequence[WallFrame]) -> list[list[_WallEnd]]:
     junctions: list[list[_WallEnd]] = []
     cell_of_junction: dict[tuple[int, int], int] = {}
-    for frame in frames:
+    for index, frame in enumerate(frames):
         for s, sign in ((0.0, 1.0), (frame.length, -1.0)):
-            end = _WallEnd(frame.at(s, 0), sign * frame.ux, sign * frame.uy, frame.thickness)
+            end = _WallEnd(frame.at(s, 0), sign * frame.ux, sign * frame.uy, frame.thickness, index, s == 0.0)
             # A grid of tolerance-sized cells: ends within tolerance share or neighbour a cell.
             cx, cy = round(end.point[0] / JOIN_TOLERANCE), round(end.point[1] / JOIN_TOLERANCE)
             found = next((cell_of_junction[(cx + i, cy + j)] for i in (-1, 0, 1) for j in (-1, 0, 1)
@@ -180,6 +212,38 @@ def _junctions(frames: Sequence[WallFrame]) -> list[list[_WallEnd]]:
                 junctions.append([])
             junctions[found].append(end)
     return junctions
+
+
+def _reach_into_hosts(frames: Sequence[WallFrame], junctions: Sequence[Sequence[_WallEnd]]
+                      ) -> list[tuple[float, float]]:
+    """How far each wall's start and end must grow to reach the centre line of a wall they stop against.
+
+    Only free ends (no other end at the junction) that touch or enter another wall's side are carried,
+    and never further than that wall's half thickness: a wall that stops short of another stays short.
+    """
+    reach = [(0.0, 0.0)] * len(frames)
+    for ends in junctions:
+        if len(ends) != 1:
+            continue
+        end = ends[0]
+        best = 0.0
+        for index, host in enumerate(frames):
+            if index == end.wall:
+                continue
+            s, t = host.project(end.point)
+            if not JOIN_TOLERANCE < s < host.length - JOIN_TOLERANCE:
+                continue  # beyond the host's ends: a corner, handled by the junctions
+            # Where the end's line crosses the host's centre line, measured outwards from the end.
+            towards = -(end.dx * -host.uy + end.dy * host.ux)  # the end's outward direction, across the host
+            if abs(towards) < 0.2:
+                continue  # nearly parallel: not a T
+            grow = -t / towards
+            if 0 < grow <= host.thickness / 2 / abs(towards) + JOIN_TOLERANCE and (best == 0 or grow < best):
+                best = grow
+        if best:
+            start, finish = reach[end.wall]
+            reach[end.wall] = (best, finish) if end.at_start else (start, best)
+    return reach
 
 
 def _mitre(first: _WallEnd, second: _WallEnd) -> Polygon:
@@ -215,22 +279,27 @@ def opening_symbol(frame: WallFrame, opening: Opening) -> OpeningSymbol | None:
     mid = (s0 + s1) / 2
     gap = frame.rect(s0, s1, -half, half)
     cut = frame.rect(s0, s1, -half - CUT_OVERSHOOT, half + CUT_OVERSHOOT)
-    lines: tuple[tuple[Pt, Pt], ...] = ()
+    lines: tuple[Segment, ...] = ()
     leaves: tuple[DoorLeaf, ...] = ()
+    panels: tuple[Polygon, ...] = ()
+    overhead: tuple[Segment, ...] = ()
     if opening.type == "door":
         hinge, latch = (s0, s1) if opening.hinge == "left" else (s1, s0)
         leaves = (_leaf(frame, hinge, latch, side),)
     elif opening.type == "double_door":
         leaves = (_leaf(frame, s0, mid, side), _leaf(frame, s1, mid, side))
     elif opening.type == "sliding_door":
-        # Two panels in the wall's thickness, overlapping a little in the middle as real ones do.
+        # Two panels side by side in the wall's thickness, overlapping a little in the middle as real ones do.
         overlap = (s1 - s0) * 0.05
-        lines = ((frame.at(s0, -half / 3), frame.at(mid + overlap, -half / 3)),
-                 (frame.at(mid - overlap, half / 3), frame.at(s1, half / 3)))
+        depth = max(half / 3, 0.8)
+        panels = (frame.rect(s0, mid + overlap, -depth, 0.0), frame.rect(mid - overlap, s1, 0.0, depth))
     elif opening.type == "window":
-        # Both wall faces carry on across the window, with the glass on the centre line.
-        lines = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, 0.0, half))
-    return OpeningSymbol(opening.type, gap, cut, lines, leaves)
+        # The wall faces carry on across the window as the frame; the glass is a pair of lines in the middle.
+        glass = frame.thickness * GLASS_GAP
+        lines = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, -glass, glass, half))
+    else:
+        overhead = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, half))
+    return OpeningSymbol(opening.type, gap, cut, lines, leaves, panels, overhead)
 
 
 def _leaf(frame: WallFrame, hinge_s: float, latch_s: float, face: float) -> DoorLeaf:
@@ -240,7 +309,7 @@ def _leaf(frame: WallFrame, hinge_s: float, latch_s: float, face: float) -> Door
     return DoorLeaf(frame.at(hinge_s, face), frame.at(hinge_s, out), frame.at(latch_s, face))
 
 
-def _leaf_extent(leaf: DoorLeaf) -> Polygon:
+def leaf_extent(leaf: DoorLeaf) -> Polygon:
     # The quarter circle stays inside the square on its two radii.
     (hx, hy), (ox, oy), (cx, cy) = leaf.hinge, leaf.open_tip, leaf.closed_tip
     return Polygon([leaf.hinge, leaf.open_tip, (ox + cx - hx, oy + cy - hy), leaf.closed_tip])
@@ -254,14 +323,30 @@ def room_polygon(room: Room) -> Polygon:
     return _largest(shape.buffer(0))
 
 
+def room_shape(room: Room, walls: BaseGeometry) -> RoomShape | None:
+    """The room's floor: its polygon less the walls on it, so a polygon drawn on wall centre lines and one
+    drawn on the wall faces give the same, net, area. None if no floor is left."""
+    outline = room_polygon(room)
+    if outline.is_empty:
+        return None
+    floor = outline.difference(walls) if not walls.is_empty and outline.intersects(walls) else outline
+    pieces = [piece for piece in _polygons(floor) if piece.area >= MIN_ROOM_PIECE]
+    if not pieces:
+        return None
+    return RoomShape(room, max(pieces, key=lambda piece: piece.area), sum(piece.area for piece in pieces))
+
+
 def clear_floor(room: Polygon, furniture: BaseGeometry) -> Polygon:
     """The largest piece of the room that no item stands on."""
     return _largest(room.difference(furniture))
 
 
+def _polygons(shape: BaseGeometry) -> list[Polygon]:
+    return [piece for piece in getattr(shape, "geoms", [shape]) if isinstance(piece, Polygon) and not piece.is_empty]
+
+
 def _largest(shape: BaseGeometry) -> Polygon:
-    pieces = [piece for piece in getattr(shape, "geoms", [shape]) if isinstance(piece, Polygon)]
-    return max(pieces, key=lambda piece: piece.area, default=Polygon())
+    return max(_polygons(shape), key=lambda piece: piece.area, default=Polygon())
 
 
 def label_point(shape: Polygon) -> Pt:

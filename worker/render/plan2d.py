@@ -1,19 +1,25 @@
 """The 2D plan: one floor of a plan drawn as SVG in cm user units, the source of every 2D output format.
 
-Geometry comes from `geometry`, markup from `svg`; this module decides what is drawn, in what order and size.
+Geometry comes from `geometry` and `dimensions`, furniture from `symbols2d`, markup from `svg`; this module
+decides what is drawn, in what order, size and colour: fitted to a canvas, or to scale on sheets of paper.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from shared.plan import Floor, Label, Plan
+from shared.paper import SheetLayout, sheet_layout
+from shared.plan import Floor, Label, Plan, json_path
+from shared.render_options import Options2D
+from worker.render.dimensions import Chain, EdgeDimension, outer_chains, room_edges
 from worker.render.errors import RenderError
 from worker.render.geometry import (
     Bounds,
@@ -27,15 +33,52 @@ from worker.render.geometry import (
     floor_geometry,
     free_span,
     label_point,
+    leaf_extent,
     union_bounds,
 )
+from worker.render.measure import area_text, length_text, scale_bar
 from worker.render.svg import element, num, path_data
+from worker.render.symbols2d import lies_flat, symbol_for
 
 FONT = "DejaVu Sans"  # installed with the worker; the SVG must not fetch fonts
-INK = "#262626"
-SOFT_INK = "#5c5c5c"
-ITEM_INK = "#7a7a7a"
-PAPER = "#ffffff"
+
+# Sizes are in drawing units: 1 unit is 1 px on a 1000 px canvas (scaled with the canvas, so a bigger image
+# is the same drawing, sharper) and PAPER_UNIT_MM on paper.
+PX_PER_MM = 96 / 25.4  # cairosvg's user unit is a CSS pixel
+PAPER_UNIT_MM = 0.17
+NAME_UNITS = 1000 / 55  # room name height
+MARGIN_SHARE = 0.05  # of the shorter side, around the drawing
+MIN_MARGIN_PX = 12.0
+MIN_SPAN_CM = 100.0  # a lone label or item is shown at the scale of a small room, not magnified without end
+MIN_TEXT_PX = 7.0  # below this text is a smudge: room names overflow rather than shrink further
+ADVANCE = 0.6  # DejaVu Sans: mean advance of a character, in ems (bold is wider)
+BOLD_ADVANCE = 0.66
+LINE_HEIGHT = 1.2
+# Dimension chains: distances from the drawing to the first and the overall chain, and their text.
+CHAIN_GAP = 20.0
+CHAIN_STEP = 17.0
+DIM_TEXT = 9.5
+INNER_GAP = 7.0  # inner dimensions: from the wall face into the room
+LEGEND = 46.0  # the strip under a fitted drawing that holds the scale bar and the north arrow
+
+Line = tuple[str, float, bool]  # text, size in cm, bold
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colours of one style."""
+
+    paper: str
+    wall: str
+    ink: str  # door leaves, window frames, dimensions, text
+    soft_ink: str  # swings, hidden lines
+    item_ink: str
+    item_fill: str
+    glass: str  # a window's gap
+    room_tints: Mapping[str, str]
+    room_tint: str | None  # rooms of a type without a tint of their own; None draws no room fill
+
+
 ROOM_TINTS = {
     "living": "#f4ecdc", "dining": "#f4ecdc", "kitchen": "#f8e5d3",
     "bedroom": "#e2eaf5", "office": "#e6efdf", "study": "#e6efdf",
@@ -44,20 +87,33 @@ ROOM_TINTS = {
     "storage": "#e9e9e9", "utility": "#e9e9e9", "laundry": "#e9e9e9",
     "balcony": "#e4f0dc", "terrace": "#e4f0dc",
 }
-ROOM_TINT = "#f1f0ec"
+PALETTES = {
+    "color": Palette("#ffffff", "#2b2b2b", "#262626", "#6b6b6b", "#6e6e6e", "#ffffff", "#ffffff", ROOM_TINTS,
+                     "#f1f0ec"),
+    "bw": Palette("#ffffff", "#000000", "#000000", "#000000", "#000000", "#ffffff", "#ffffff", {}, None),
+    "blueprint": Palette("#1c4a86", "#eef4fb", "#ffffff", "#c7daf2", "#dbe8f7", "#1c4a86", "#1c4a86", {}, None),
+}
 
-# Sizes in pixels of the output, scaled with the canvas so that a bigger image is the same drawing, sharper.
-MARGIN_SHARE = 0.05  # of the shorter side, around the drawing
-MIN_MARGIN_PX = 12.0
-MIN_SPAN_CM = 100.0  # a lone label or item is shown at the scale of a small room, not magnified without end
-NAME_SHARE = 1 / 55  # room name height, of the shorter side
-MIN_TEXT_PX = 7.0  # below this text is a smudge: room names overflow rather than shrink further
-MIN_ITEM_TEXT_PX = 6.0  # item refs are secondary, so they are left out rather than overflow
-ADVANCE = 0.6  # DejaVu Sans: mean advance of a character, in ems (bold is wider)
-BOLD_ADVANCE = 0.66
-LINE_HEIGHT = 1.2
 
-Line = tuple[str, float, bool]  # text, size in cm, bold
+@dataclass(frozen=True)
+class Pens:
+    """Line widths and text sizes in cm, chosen so that they come out at fixed sizes on the output."""
+
+    px_per_cm: float
+    unit_px: float  # one drawing unit in output pixels
+    min_px: float = 1.0  # on a raster, lines thinner than about a pixel fade to grey; on paper there is no floor
+
+    def line(self, weight: float) -> float:
+        return max(weight * self.unit_px, min(weight, 1.0) * self.min_px) / self.px_per_cm
+
+    def units(self, count: float) -> float:
+        return count * self.unit_px / self.px_per_cm
+
+    def text(self, share: float, floor_px: float = MIN_TEXT_PX) -> float:
+        return max(share * NAME_UNITS * self.unit_px, floor_px) / self.px_per_cm
+
+    def px(self, pixels: float) -> float:
+        return pixels / self.px_per_cm
 
 
 @dataclass(frozen=True)
@@ -75,49 +131,69 @@ class Viewport:
 
 
 @dataclass(frozen=True)
-class Pens:
-    """Line widths and text sizes in cm, chosen so that they come out at fixed pixel sizes on the canvas."""
+class Scene:
+    """What one floor shows, with the options that shape it; independent of canvas and paper."""
 
-    px_per_cm: float
-    canvas_px: float  # the canvas's shorter side
+    title: str
+    floor: Floor
+    geometry: FloorGeometry
+    chains: tuple[Chain, ...]
+    options: Options2D
+    palette: Palette
 
-    def line(self, weight: float) -> float:
-        # Weight 1 is 1 px on a 1000 px canvas; on smaller ones lines keep their weight in pixels, since
-        # thinner than about a pixel they fade to grey.
-        return max(weight * self.canvas_px / 1000, min(weight, 1.0)) / self.px_per_cm
 
-    def text(self, share: float, floor_px: float) -> float:
-        return max(share * NAME_SHARE * self.canvas_px, floor_px) / self.px_per_cm
+def read_options(options: Mapping[str, Any]) -> Options2D:
+    """The stored options dict as Options2D, strictly: the API stored what it validated, so anything else is
+    a caller's mistake."""
+    try:
+        return Options2D.model_validate(dict(options), strict=True)
+    except ValidationError as exc:
+        raise RenderError("invalid_option", "; ".join(
+            f"option {json_path(e['loc'])}={e.get('input')!r}: {e['msg']}" for e in exc.errors())) from None
 
-    def px(self, pixels: float) -> float:
-        return pixels / self.px_per_cm
+
+def chosen_floor(plan: Plan, options: Options2D) -> Floor:
+    count = len(plan.floors)
+    if not 0 <= options.floor < count:
+        raise RenderError("invalid_option",
+                          f"option floor={options.floor!r} names no floor: the plan has floors 0 to {count - 1}")
+    return plan.floors[options.floor]
+
+
+def scene_of(plan: Plan, options: Options2D) -> Scene:
+    floor = chosen_floor(plan, options)
+    geometry = floor_geometry(floor)
+    chains = tuple(outer_chains(geometry.body, geometry.openings)) if options.dims else ()
+    title = " - ".join(part for part in (plan.name, floor.name) if part)
+    return Scene(title, floor, geometry, chains, options, PALETTES[options.style])
 
 
 def plan_to_svg(plan: Plan, width: int, height: int, options: Mapping[str, Any]) -> str:
-    """The chosen floor (`options["floor"]`, default 0) fitted to a width x height px canvas, as SVG text.
+    """The chosen floor fitted to a width x height px canvas, with a margin, as SVG text."""
+    scene = scene_of(plan, read_options(options))
+    return fitted_svg(scene, width, height)
 
-    Option `areas` (default true) writes each room's area under its name.
-    """
-    floor = chosen_floor(plan, options)
-    show_areas = _bool_option(options, "areas", True)
-    geometry = floor_geometry(floor)
-    canvas_px = float(min(width, height))
-    view = fit_viewport(geometry.bounds(), floor.labels, width, height)
-    pens = Pens(view.px_per_cm, canvas_px)
-    title = " - ".join(part for part in (plan.name, floor.name) if part)
+
+def fitted_svg(scene: Scene, width: int, height: int) -> str:
+    opts = scene.options
+    unit_px = min(width, height) / 1000
+    margin = float(opts.margin) if opts.margin is not None else max(MIN_MARGIN_PX, MARGIN_SHARE * min(width, height))
+    pads = _annotation_pads(scene, unit_px)
+    legend = LEGEND * unit_px if (opts.scale_bar or opts.north_arrow) and scene.geometry.bounds() else 0.0
+    labels = scene.floor.labels if opts.labels else []
+    view = fit_viewport(scene.geometry.bounds(), labels, width, height, margin, pads, legend)
+    pens = Pens(view.px_per_cm, unit_px)
     body = [
-        element("title", {}, text=title) if title else "",
+        element("title", {}, text=scene.title) if scene.title else "",
         element("rect", {"x": view.x, "y": view.y, "width": view.width, "height": view.height,
-                         "fill": PAPER}),
-        _rooms(geometry.rooms),
-        _items(geometry.items, pens),
-        element("path", {"d": path_data(geometry.walls), "fill": INK, "fill-rule": "evenodd"})
-        if not geometry.walls.is_empty else "",
-        _openings(geometry.openings, pens),
-        _room_names(geometry, pens, show_areas),
-        _item_refs(geometry.items, pens),
-        _labels(floor.labels, pens),
+                         "fill": scene.palette.paper}),
+        *drawing(scene, pens),
     ]
+    if legend:
+        # The legend strip runs along the bottom of the canvas, inside the margin.
+        top = view.y + pens.px(height - margin - legend)
+        left, right = view.x + pens.px(margin), view.x + pens.px(width - margin)
+        body.append(_legend(scene, pens, left, right, top, top + pens.px(legend)))
     return element("svg", {
         "xmlns": "http://www.w3.org/2000/svg", "version": "1.1",
         "width": str(width), "height": str(height), "viewBox": view.viewbox(),
@@ -125,47 +201,110 @@ def plan_to_svg(plan: Plan, width: int, height: int, options: Mapping[str, Any])
     }, *body) + "\n"
 
 
-def chosen_floor(plan: Plan, options: Mapping[str, Any]) -> Floor:
-    index = options.get("floor")
-    if index is None:
-        index = 0
-    count = len(plan.floors)
-    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
-        raise RenderError("invalid_option",
-                          f"option floor={index!r} names no floor: the plan has floors 0 to {count - 1}")
-    return plan.floors[index]
+def plan_to_sheets(plan: Plan, options: Mapping[str, Any]) -> list[str]:
+    """The chosen floor to scale on paper: one SVG document per sheet, in mm."""
+    opts = read_options(options)
+    if opts.scale == "fit":
+        raise RenderError("invalid_option", "option scale=fit has no paper: choose 1:50 or 1:100")
+    scene = scene_of(plan, opts)
+    layout = sheet_layout(scene.floor, opts.scale, opts.paper, opts.orientation)
+    return sheet_svgs(scene, layout)
 
 
-def _bool_option(options: Mapping[str, Any], name: str, default: bool) -> bool:
-    value = options.get(name, default)
-    if not isinstance(value, bool):
-        raise RenderError("invalid_option", f"option {name}={value!r} must be true or false")
-    return value
+def sheet_svgs(scene: Scene, layout: SheetLayout) -> list[str]:
+    per_mm = layout.cm_per_mm
+    pens = Pens(PX_PER_MM / per_mm, PAPER_UNIT_MM * PX_PER_MM, min_px=0.0)
+    content = drawing(scene, pens)
+    paper_w, paper_h = layout.paper_mm
+    fx, fy, fw, fh = layout.frame_mm
+    sheets: list[str] = []
+    for row in range(layout.rows):
+        for column in range(layout.columns):
+            wx, wy = layout.window_cm(column, row)
+            x0, y0 = wx - fx * per_mm, wy - fy * per_mm
+            sheet = Viewport(x0, y0, paper_w * per_mm, paper_h * per_mm, PX_PER_MM / per_mm)
+            frame = (wx, wy, wx + fw * per_mm, wy + fh * per_mm)
+            number = row * layout.columns + column + 1
+            body = [
+                element("title", {}, text=scene.title) if scene.title else "",
+                element("rect", {"x": sheet.x, "y": sheet.y, "width": sheet.width, "height": sheet.height,
+                                 "fill": scene.palette.paper}),
+                *content,
+                _sheet_border(scene, pens, sheet, frame),
+                _title_block(scene, pens, layout, frame, number),
+            ]
+            sheets.append(element("svg", {
+                "xmlns": "http://www.w3.org/2000/svg", "version": "1.1",
+                "width": f"{num(paper_w)}mm", "height": f"{num(paper_h)}mm", "viewBox": sheet.viewbox(),
+            }, *body) + "\n")
+    return sheets
 
 
-def fit_viewport(bounds: Bounds | None, labels: Iterable[Label], width: int, height: int) -> Viewport:
-    """Fit the drawing and its labels, centred, with a margin; an empty floor gets a blank 10 m square."""
+def drawing(scene: Scene, pens: Pens) -> list[str]:
+    """The floor's layers in plan coordinates, bottom to top."""
+    opts, geometry = scene.options, scene.geometry
+    shown_items = geometry.items if opts.furniture else ()
+    return [
+        _rooms(geometry.rooms, scene.palette),
+        _items(shown_items, pens, scene.palette),
+        element("path", {"d": path_data(geometry.walls), "fill": scene.palette.wall, "fill-rule": "evenodd",
+                         "stroke": scene.palette.wall, "stroke-width": pens.line(0.6), "stroke-linejoin": "miter"})
+        if not geometry.walls.is_empty else "",
+        _openings(geometry.openings, pens, scene.palette),
+        _inner_dimensions(room_edges(geometry.rooms), pens, scene) if opts.inner_dims else "",
+        _outer_dimensions(scene, pens) if scene.chains else "",
+        _room_names(geometry, shown_items, pens, scene) if (opts.labels or opts.areas) else "",
+        _labels(scene.floor.labels, pens, scene.palette) if opts.labels else "",
+    ]
+
+
+def _annotation_pads(scene: Scene, unit_px: float) -> tuple[float, float, float, float]:
+    """Pixels kept free left, top, right and bottom of the drawing for its dimension chains."""
+    sides = {chain.side: chain for chain in scene.chains}
+    reach = (CHAIN_GAP + CHAIN_STEP + DIM_TEXT * 1.4) * unit_px
+
+    def pad(side: str) -> float:
+        chain = sides.get(side)
+        if chain is None:
+            return 0.0
+        # Chains with more than the two end stations have an overall chain beyond them.
+        return reach if len(chain.stations) > 2 else reach - CHAIN_STEP * unit_px
+
+    return pad("left"), pad("top"), pad("right"), pad("bottom")
+
+
+def fit_viewport(bounds: Bounds | None, labels: Iterable[Label], width: int, height: int,
+                 margin: float | None = None, pads: tuple[float, float, float, float] = (0, 0, 0, 0),
+                 legend: float = 0.0) -> Viewport:
+    """Fit the drawing and its labels, centred, inside the margin, the pads and above the legend strip; an
+    empty floor gets a blank 10 m square."""
     labels = list(labels)
-    view = _fit(bounds or (0.0, 0.0, 1000.0, 1000.0), width, height)
+    if margin is None:
+        margin = max(MIN_MARGIN_PX, MARGIN_SHARE * min(width, height))
+    area = (margin + pads[0], margin + pads[1], width - margin - pads[2], height - margin - pads[3] - legend)
+    view = _fit(bounds or (0.0, 0.0, 1000.0, 1000.0), width, height, area)
     # Label text has a size in pixels, so its extent in cm depends on the fit: refine the fit a few times.
     for _ in range(3 if labels else 0):
-        pens = Pens(view.px_per_cm, float(min(width, height)))
+        pens = Pens(view.px_per_cm, min(width, height) / 1000)
         boxes = [_label_box(label, pens) for label in labels]
-        view = _fit(union_bounds([*boxes, bounds] if bounds else boxes) or boxes[0], width, height)
+        view = _fit(union_bounds([*boxes, bounds] if bounds else boxes) or boxes[0], width, height, area)
     return view
 
 
-def _fit(bounds: Bounds, width: int, height: int) -> Viewport:
+def _fit(bounds: Bounds, width: int, height: int, area: tuple[float, float, float, float]) -> Viewport:
     minx, miny, maxx, maxy = bounds
-    margin = max(MIN_MARGIN_PX, MARGIN_SHARE * min(width, height))
+    left, top, right, bottom = area
     span_x, span_y = max(maxx - minx, MIN_SPAN_CM), max(maxy - miny, MIN_SPAN_CM)
-    px_per_cm = min(max(width - 2 * margin, 1.0) / span_x, max(height - 2 * margin, 1.0) / span_y)
-    view_w, view_h = width / px_per_cm, height / px_per_cm
-    return Viewport((minx + maxx - view_w) / 2, (miny + maxy - view_h) / 2, view_w, view_h, px_per_cm)
+    px_per_cm = min(max(right - left, 1.0) / span_x, max(bottom - top, 1.0) / span_y)
+    # The drawing's centre goes to the centre of the area; the viewBox then covers the whole canvas.
+    centre_px = ((left + right) / 2, (top + bottom) / 2)
+    x = (minx + maxx) / 2 - centre_px[0] / px_per_cm
+    y = (miny + maxy) / 2 - centre_px[1] / px_per_cm
+    return Viewport(x, y, width / px_per_cm, height / px_per_cm, px_per_cm)
 
 
 def _label_box(label: Label, pens: Pens) -> Bounds:
-    size = pens.text(0.8, MIN_TEXT_PX)
+    size = pens.text(0.8)
     return _box((label.x, label.y), _text_width(label.text, size, bold=False), size * LINE_HEIGHT).bounds
 
 
@@ -173,66 +312,218 @@ def _text_width(text: str, size: float, bold: bool) -> float:
     return len(text) * size * (BOLD_ADVANCE if bold else ADVANCE)
 
 
-def _rooms(rooms: Iterable[RoomShape]) -> str:
-    return element("g", {"stroke": "none"}, *(
-        element("path", {"d": path_data(shape.polygon),
-                         "fill": ROOM_TINTS.get(shape.room.type.lower(), ROOM_TINT)})
-        for shape in rooms
-    ))
+def _rooms(rooms: Iterable[RoomShape], palette: Palette) -> str:
+    parts = []
+    for shape in rooms:
+        tint = palette.room_tints.get(shape.room.type.lower(), palette.room_tint)
+        if tint is not None:
+            parts.append(element("path", {"d": path_data(shape.polygon), "fill": tint}))
+    return element("g", {"stroke": "none"}, *parts) if parts else ""
 
 
-def _items(items: Iterable[ItemShape], pens: Pens) -> str:
-    return element("g", {"fill": "none", "stroke": ITEM_INK, "stroke-width": pens.line(1.0),
-                         "stroke-linejoin": "round"},
-                   *(element("path", {"d": path_data(shape.footprint)}) for shape in items))
-
-
-def _openings(openings: Iterable[OpeningSymbol], pens: Pens) -> str:
+def _items(items: Sequence[ItemShape], pens: Pens, palette: Palette) -> str:
+    """Furniture symbols, rugs first since everything else stands on them."""
+    if not items:
+        return ""
+    ordered = sorted(items, key=lambda shape: not lies_flat(shape.item.ref))
     parts: list[str] = []
-    for symbol in openings:
-        if symbol.type == "window":
-            # The room tint would show through the glass: a window is drawn on paper.
-            parts.append(element("path", {"d": path_data(symbol.gap), "fill": PAPER, "stroke": "none"}))
-        if symbol.lines:
-            weight = 0.9 if symbol.type == "window" else 1.4
-            parts.append(element("path", {"d": "".join(f"M{num(a[0])} {num(a[1])}L{num(b[0])} {num(b[1])}"
-                                                       for a, b in symbol.lines),
-                                          "stroke-width": pens.line(weight)}))
-        parts.extend(_leaf(leaf, pens) for leaf in symbol.leaves)
-    return element("g", {"fill": "none", "stroke": INK, "stroke-linecap": "butt"}, *parts)
+    for shape in ordered:
+        item = shape.item
+        symbol = symbol_for(item.ref, item.width, item.depth)
+        place = f"translate({num(item.x)} {num(item.y)})" + (f" rotate({num(item.rotation)})"
+                                                              if item.rotation % 360 else "")
+        parts.append(element("path", {"d": symbol.body, "transform": place,
+                                      "fill": palette.item_fill if symbol.filled else "none"}))
+        if symbol.detail:
+            parts.append(element("path", {"d": symbol.detail, "transform": place, "fill": "none",
+                                          "stroke-width": pens.line(0.55)}))
+        if symbol.hidden:
+            parts.append(element("path", {"d": symbol.hidden, "transform": place, "fill": "none",
+                                          "stroke-width": pens.line(0.55),
+                                          "stroke-dasharray": f"{num(pens.units(4))} {num(pens.units(2.5))}"}))
+    return element("g", {"stroke": palette.item_ink, "stroke-width": pens.line(0.9), "stroke-linejoin": "round",
+                         "stroke-linecap": "round"}, *parts)
 
 
-def _leaf(leaf: DoorLeaf, pens: Pens) -> str:
+def _segments(segments: Iterable[tuple[Pt, Pt]]) -> str:
+    return "".join(f"M{num(a[0])} {num(a[1])}L{num(b[0])} {num(b[1])}" for a, b in segments)
+
+
+def _openings(openings: Sequence[OpeningSymbol], pens: Pens, palette: Palette) -> str:
+    """All openings as a few paths, one per pen: gaps, frames and glass, panels, leaves, swings, lintels."""
+    windows = [symbol for symbol in openings if symbol.type == "window"]
+    leaves = [leaf for symbol in openings for leaf in symbol.leaves]
+    panels = [panel for symbol in openings for panel in symbol.panels]
+    overhead = [segment for symbol in openings for segment in symbol.overhead]
+    parts: list[str] = []
+    if windows:
+        # The room tint would show through the glass: a window's gap is filled with glass colour.
+        parts.append(element("path", {"d": "".join(path_data(symbol.gap) for symbol in windows),
+                                      "fill": palette.glass, "stroke": "none"}))
+        parts.append(element("path", {"d": _segments(line for symbol in windows for line in symbol.lines),
+                                      "stroke-width": pens.line(0.8)}))
+    if panels:
+        parts.append(element("path", {"d": "".join(path_data(panel) for panel in panels), "fill": palette.paper,
+                                      "stroke-width": pens.line(0.9)}))
+    if leaves:
+        parts.append(element("path", {"d": "".join(_arc(leaf) for leaf in leaves), "stroke": palette.soft_ink,
+                                      "stroke-width": pens.line(0.6)}))
+        parts.append(element("path", {"d": _segments((leaf.hinge, leaf.open_tip) for leaf in leaves),
+                                      "stroke-width": pens.line(2.0)}))
+    if overhead:
+        parts.append(element("path", {"d": _segments(overhead), "stroke": palette.soft_ink,
+                                      "stroke-width": pens.line(0.6),
+                                      "stroke-dasharray": f"{num(pens.units(5))} {num(pens.units(3))}"}))
+    if not parts:
+        return ""
+    return element("g", {"fill": "none", "stroke": palette.ink, "stroke-linecap": "butt"}, *parts)
+
+
+def _arc(leaf: DoorLeaf) -> str:
     (hx, hy), (ox, oy), (cx, cy) = leaf.hinge, leaf.open_tip, leaf.closed_tip
     # SVG's sweep flag 1 turns towards +y from +x, which is the sign of this cross product.
     sweep = 1 if (ox - hx) * (cy - hy) - (oy - hy) * (cx - hx) > 0 else 0
     radius = num(leaf.radius)
-    arc = f"M{num(ox)} {num(oy)}A{radius} {radius} 0 0 {sweep} {num(cx)} {num(cy)}"
-    leaf_line = f"M{num(hx)} {num(hy)}L{num(ox)} {num(oy)}"
-    return (element("path", {"d": leaf_line, "stroke-width": pens.line(2.2)})
-            + element("path", {"d": arc, "stroke": SOFT_INK, "stroke-width": pens.line(0.9)}))
+    return f"M{num(ox)} {num(oy)}A{radius} {radius} 0 0 {sweep} {num(cx)} {num(cy)}"
 
 
-def _room_names(geometry: FloorGeometry, pens: Pens, show_areas: bool) -> str:
-    furniture = unary_union([shape.footprint for shape in geometry.items])
+def _outer_dimensions(scene: Scene, pens: Pens) -> str:
+    """Each side's chain of corner-to-jamb lengths, and beyond it the overall length of that side."""
+    labels = scene.floor.labels if scene.options.labels else []
+    bounds = union_bounds([box for box in (scene.geometry.bounds(),) if box] + [_label_box(label, pens)
+                                                                               for label in labels])
+    if bounds is None:
+        return ""
+    units = scene.options.units
+    size = pens.text(DIM_TEXT / NAME_UNITS)
+    strokes: list[str] = []
+    texts: list[str] = []
+    for chain in scene.chains:
+        # Lines sit beyond everything drawn on that side (door swings included), one step apart.
+        edge = {"top": bounds[1], "bottom": bounds[3], "left": bounds[0], "right": bounds[2]}[chain.side]
+        first = edge + chain.outward * pens.units(CHAIN_GAP)
+        levels = [(first, chain.stations)]
+        if len(chain.stations) > 2:
+            levels.append((first + chain.outward * pens.units(CHAIN_STEP), (chain.stations[0], chain.stations[-1])))
+        for level, stations in levels:
+            stroke, text = _chain(chain, level, stations, pens, size, units, scene.options.dim_marks)
+            strokes.append(stroke)
+            texts.extend(text)
+    return _dimension_group(scene, pens, strokes, texts)
+
+
+def _chain(chain: Chain, level: float, stations: Sequence[float], pens: Pens, size: float, units: str,
+           marks: str) -> tuple[str, list[str]]:
+    """Path data for one dimension line (with witness lines and end marks) and the texts of its parts."""
+
+    def at(along: float, across: float) -> Pt:
+        return (along, across) if chain.horizontal else (across, along)
+
+    start = chain.face + chain.outward * pens.units(4)
+    overshoot = level + chain.outward * pens.units(3)
+    d = "M{} {}L{} {}".format(*at(stations[0], level), *at(stations[-1], level))
+    for station in stations:
+        d += "M{} {}L{} {}".format(*at(station, start), *at(station, overshoot))
+        d += _mark(at(station, level), chain.horizontal, pens, marks, stations, station)
+    texts: list[str] = []
+    lift = pens.units(2.2)
+    for low, high in zip(stations, stations[1:], strict=False):
+        label = length_text(high - low, units)
+        width = _text_width(label, size, bold=False)
+        # Written above the line (left of it when vertical), or below when too long for its part, so that
+        # it does not run into its neighbours' figures.
+        across = level + lift + size * 0.5 if width > (high - low) * 0.96 else level - lift - size * 0.5
+        x, y = at((low + high) / 2, across)
+        texts.append(_text_block([(label, size, False)], x, y, 0.0 if chain.horizontal else -90.0))
+    return d, texts
+
+
+def _mark(point: Pt, horizontal: bool, pens: Pens, marks: str, stations: Sequence[float], station: float) -> str:
+    x, y = point
+    if marks == "arrows":
+        # Open arrowheads point at the station from the parts on either side of it (one at a chain's end).
+        size = pens.units(5)
+        half = size * 0.35
+        path = ""
+        for direction in (-1.0, 1.0):
+            if (station == stations[0] and direction < 0) or (station == stations[-1] and direction > 0):
+                continue
+            if horizontal:
+                path += f"M{num(x + direction * size)} {num(y - half)}L{num(x)} {num(y)}L{num(x + direction * size)} " \
+                        f"{num(y + half)}"
+            else:
+                path += f"M{num(x - half)} {num(y + direction * size)}L{num(x)} {num(y)}L{num(x + half)} " \
+                        f"{num(y + direction * size)}"
+        return path
+    tick = pens.units(3.5)
+    # The architect's tick: a short slash at 45 degrees across the line.
+    return f"M{num(x - tick)} {num(y + tick)}L{num(x + tick)} {num(y - tick)}"
+
+
+def _dimension_group(scene: Scene, pens: Pens, strokes: Sequence[str], texts: Sequence[str]) -> str:
+    palette = scene.palette
+    return element("g", {},
+                   element("path", {"d": "".join(strokes), "fill": "none", "stroke": palette.ink,
+                                    "stroke-width": pens.line(0.6), "stroke-linecap": "round"}),
+                   element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"}, *texts))
+
+
+def _inner_dimensions(edges: Sequence[EdgeDimension], pens: Pens, scene: Scene) -> str:
+    """Each room's wall lengths, drawn just inside the room along its walls."""
+    size = pens.text(DIM_TEXT * 0.9 / NAME_UNITS)
+    gap = pens.units(INNER_GAP)
+    strokes = ""
+    texts: list[str] = []
+    for edge in edges:
+        label = length_text(edge.length, scene.options.units)
+        if _text_width(label, size, bold=False) + pens.units(8) > edge.length:
+            continue  # a dimension whose figure does not fit is noise
+        nx, ny = edge.inward
+        a = (edge.a[0] + nx * gap, edge.a[1] + ny * gap)
+        b = (edge.b[0] + nx * gap, edge.b[1] + ny * gap)
+        strokes += f"M{num(a[0])} {num(a[1])}L{num(b[0])} {num(b[1])}"
+        tick = pens.units(3)
+        ux, uy = (b[0] - a[0]) / edge.length, (b[1] - a[1]) / edge.length
+        for x, y in (a, b):
+            # A slash at 45 degrees to the line, turning with it.
+            dx, dy = (ux + nx) * tick * 0.7071, (uy + ny) * tick * 0.7071
+            strokes += f"M{num(x - dx)} {num(y - dy)}L{num(x + dx)} {num(y + dy)}"
+        angle = math.degrees(math.atan2(uy, ux))
+        if angle > 90:
+            angle -= 180
+        elif angle <= -90:
+            angle += 180
+        offset = gap + pens.units(2) + size * 0.5
+        mx, my = (edge.a[0] + edge.b[0]) / 2 + nx * offset, (edge.a[1] + edge.b[1]) / 2 + ny * offset
+        texts.append(_text_block([(label, size, False)], mx, my, angle))
+    if not strokes:
+        return ""
+    return _dimension_group(scene, pens, [strokes], texts)
+
+
+def _room_names(geometry: FloorGeometry, items: Sequence[ItemShape], pens: Pens, scene: Scene) -> str:
+    # Names keep clear of furniture that hides the floor, and of the floor a door sweeps.
+    furniture = unary_union([shape.footprint for shape in items if not lies_flat(shape.item.ref)]
+                            + [leaf_extent(leaf) for symbol in geometry.openings for leaf in symbol.leaves])
     parts: list[str] = []
     for shape in geometry.rooms:
-        lines, (x, y) = _room_label(shape, furniture, pens, show_areas)
+        lines, (x, y) = _room_label(shape, furniture, pens, scene.options)
         if lines:
             parts.append(_text_block(lines, x, y))
-    return element("g", {"font-family": FONT, "fill": INK, "text-anchor": "middle"}, *parts)
+    if not parts:
+        return ""
+    return element("g", {"font-family": FONT, "fill": scene.palette.ink, "text-anchor": "middle"}, *parts)
 
 
-def _room_label(shape: RoomShape, furniture: BaseGeometry, pens: Pens,
-                show_areas: bool) -> tuple[list[Line], Pt]:
+def _room_label(shape: RoomShape, furniture: BaseGeometry, pens: Pens, opts: Options2D) -> tuple[list[Line], Pt]:
     """The name (bold) over the area, as large as fits, at the room's centre or else clear of furniture."""
-    name = shape.room.name.strip()
-    area = f"{shape.polygon.area / 10_000:.1f} m\u00b2" if show_areas else ""
-    full = pens.text(1.0, MIN_TEXT_PX)
+    name = shape.room.name.strip() if opts.labels else ""
+    area = area_text(shape.area, opts.units) if opts.areas else ""
+    full = pens.text(1.0)
     block_w = max(_text_width(name, full, True), _text_width(area, full * 0.75, False))
     block_h = ((full if name else 0.0) + (full * 0.75 if area else 0.0)) * LINE_HEIGHT
     region, point = shape.polygon, label_point(shape.polygon)
-    if _box(point, block_w, block_h).intersects(furniture):
+    if not furniture.is_empty and _box(point, block_w, block_h).intersects(furniture):
         # Moved onto the clear floor only where it fits there at full size: a name too small to read is worse
         # than one over a table.
         clear = clear_floor(shape.polygon, furniture)
@@ -275,22 +566,96 @@ def _text_block(lines: list[Line], x: float, y: float, rotate: float = 0.0) -> s
     return "".join(out)
 
 
-def _item_refs(items: Iterable[ItemShape], pens: Pens) -> str:
-    parts: list[str] = []
-    for shape in items:
-        item = shape.item
-        # Text runs along the item's width and is never upside down.
-        turn = item.rotation % 360
-        if 90 < turn <= 270:
-            turn -= 180
-        size = min(pens.text(0.6, MIN_ITEM_TEXT_PX), 0.9 * item.width / (len(item.ref) * ADVANCE),
-                   0.6 * item.depth)
-        if size >= pens.px(MIN_ITEM_TEXT_PX):
-            parts.append(_text_block([(item.ref, size, False)], item.x, item.y, turn))
-    return element("g", {"font-family": FONT, "fill": SOFT_INK, "text-anchor": "middle"}, *parts)
-
-
-def _labels(labels: Iterable[Label], pens: Pens) -> str:
-    size = pens.text(0.8, MIN_TEXT_PX)
-    return element("g", {"font-family": FONT, "fill": INK, "text-anchor": "middle"},
+def _labels(labels: Sequence[Label], pens: Pens, palette: Palette) -> str:
+    if not labels:
+        return ""
+    size = pens.text(0.8)
+    return element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
                    *(_text_block([(label.text, size, False)], label.x, label.y) for label in labels))
+
+
+def _legend(scene: Scene, pens: Pens, left: float, right: float, top: float, bottom: float) -> str:
+    """The scale bar at the bottom left and the north arrow at the bottom right of the strip."""
+    parts: list[str] = []
+    height = bottom - top
+    if scene.options.scale_bar:
+        parts.append(_scale_bar(scene, pens, left, bottom - height * 0.3, (right - left) * 0.3))
+    if scene.options.north_arrow:
+        radius = height * 0.3
+        parts.append(_north_arrow(scene, pens, (right - radius, top + height / 2), radius))
+    return "".join(parts)
+
+
+def _scale_bar(scene: Scene, pens: Pens, x: float, y: float, longest: float) -> str:
+    """Alternating filled and open blocks along a round length, with 0 and the length written over it."""
+    length, parts, label = scale_bar(scene.options.units, longest)
+    palette = scene.palette
+    thick = pens.units(5)
+    step = length / parts
+    filled = "".join(f"M{num(x + i * step)} {num(y - thick)}h{num(step)}v{num(thick)}h{num(-step)}Z"
+                     for i in range(0, parts, 2))
+    size = pens.text(DIM_TEXT / NAME_UNITS)
+    lift = y - thick - pens.units(3)
+    return (element("path", {"d": f"M{num(x)} {num(y - thick)}h{num(length)}v{num(thick)}h{num(-length)}Z",
+                             "fill": palette.paper, "stroke": palette.ink, "stroke-width": pens.line(0.7)})
+            + element("path", {"d": filled, "fill": palette.ink, "stroke": "none"})
+            + element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
+                      _text_block([("0", size, False)], x, lift - size * 0.5),
+                      _text_block([(label, size, False)], x + length, lift - size * 0.5)))
+
+
+def _north_arrow(scene: Scene, pens: Pens, centre: Pt, radius: float) -> str:
+    """A circle with an arrow through it pointing north (`north` degrees clockwise from up), and an N."""
+    palette = scene.palette
+    cx, cy = centre
+    turn = math.radians(scene.options.north)
+
+    def at(along: float, across: float) -> Pt:
+        # `along` runs towards north, `across` to its right, both in units of the radius.
+        ux, uy = math.sin(turn), -math.cos(turn)
+        return (cx + (ux * along - uy * across) * radius, cy + (uy * along + ux * across) * radius)
+
+    tip, tail, left, right = at(0.95, 0), at(-0.75, 0), at(-0.55, -0.38), at(-0.55, 0.38)
+    arrow = "M{} {}L{} {}L{} {}L{} {}Z".format(*map(num, (*tip, *right, *tail, *left)))
+    return (element("circle", {"cx": cx, "cy": cy, "r": radius, "fill": "none", "stroke": palette.ink,
+                               "stroke-width": pens.line(0.7)})
+            + element("path", {"d": arrow, "fill": palette.ink, "stroke": "none"})
+            # The N stays upright, just beyond the arrow's tip.
+            + element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
+                      _text_block([("N", radius * 0.6, True)], *at(1.45, 0.0))))
+
+
+def _sheet_border(scene: Scene, pens: Pens, sheet: Viewport, frame: Bounds) -> str:
+    """Paper over whatever of the drawing falls outside this sheet's frame, and the frame's border."""
+    fx0, fy0, fx1, fy1 = frame
+    sx0, sy0, sx1, sy1 = sheet.x, sheet.y, sheet.x + sheet.width, sheet.y + sheet.height
+    cover = (f"M{num(sx0)} {num(sy0)}H{num(sx1)}V{num(sy1)}H{num(sx0)}Z"
+             f"M{num(fx0)} {num(fy0)}V{num(fy1)}H{num(fx1)}V{num(fy0)}Z")
+    return (element("path", {"d": cover, "fill": scene.palette.paper, "fill-rule": "evenodd", "stroke": "none"})
+            + element("rect", {"x": fx0, "y": fy0, "width": fx1 - fx0, "height": fy1 - fy0, "fill": "none",
+                               "stroke": scene.palette.ink, "stroke-width": pens.line(1.4)}))
+
+
+def _title_block(scene: Scene, pens: Pens, layout: SheetLayout, frame: Bounds, number: int) -> str:
+    """Under the frame: the plan's name and floor, the scale, units and sheet, a scale bar and north arrow."""
+    fx0, _, fx1, fy1 = frame
+    per_mm = layout.cm_per_mm
+    top, bottom = fy1 + 2 * per_mm, fy1 + 16 * per_mm
+    palette, opts = scene.palette, scene.options
+    big, small = 3.2 * per_mm, 2.3 * per_mm
+    plan_name = scene.title or "Plan"
+    units = "dimensions in metres" if opts.units == "metric" else "dimensions in feet and inches"
+    sheet = f"sheet {number} of {layout.sheets}" if layout.sheets > 1 else ""
+    notes = " \u00b7 ".join(part for part in (f"scale {opts.scale}", opts.paper, units, sheet) if part)
+    left_texts = element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "start"},
+                         element("text", {"x": fx0, "y": top + big, "font-size": big, "font-weight": "bold"},
+                                 text=plan_name),
+                         element("text", {"x": fx0, "y": top + big + small * 1.8, "font-size": small},
+                                 text=notes))
+    parts = [left_texts]
+    if opts.scale_bar:
+        parts.append(_scale_bar(scene, pens, fx1 - 75 * per_mm, bottom - 3 * per_mm, 50 * per_mm))
+    if opts.north_arrow:
+        radius = 4.0 * per_mm
+        parts.append(_north_arrow(scene, pens, (fx1 - radius, (top + bottom) / 2), radius))
+    return "".join(parts)
