@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint bench openapi services clean
+.PHONY: install run test lint bench openapi services browser clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,7 +26,7 @@ run: install
 	$(BIN)/floorplan serve --host $(HOST) --port $(PORT) --workers 2
 
 # The suite runs against both profiles; the production one needs MariaDB on 127.0.0.1:3306.
-test: install services lint
+test: install services browser lint
 	$(BIN)/pytest
 
 lint: install
@@ -35,6 +35,10 @@ lint: install
 
 services:
 	@bash .ci/services
+
+# Debian's chromium for the dashboard's browser test (installed once; Playwright never downloads one).
+browser:
+	@bash .ci/browser
 
 bench: install services
 	$(BIN)/python -m tests.bench_api --profile embedded

@@ -15,8 +15,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.deps import Services
 from api.dispatcher import Dispatcher
+from api.metrics import Metrics
 from api.relay import Relay
-from api.routes import deliveries, files, health, plans, queues, renders, schema, webhooks
+from api.routes import (
+    admin,
+    dashboard,
+    deliveries,
+    files,
+    health,
+    metrics,
+    plans,
+    queues,
+    renders,
+    schema,
+    stream,
+    webhooks,
+)
+from api.watch import Watcher
 from shared.db.engine import create_engine, session_factory
 from shared.queue import create_queue
 from shared.render_options import OPTIONS_BY_VIEW
@@ -88,6 +103,9 @@ def create_app(settings: Settings | None = None, *, run_relay: bool = True) -> F
                             queue=create_queue(settings, engine), storage=create_storage(settings))
         app.state.services = services
         tasks: list[asyncio.Task[Any]] = []
+        app.state.watcher = watcher = Watcher(services.sessions)  # live status: streams and long polls
+        app.state.metrics = Metrics(services, watcher)
+        tasks.append(asyncio.create_task(watcher.run(), name="watcher"))
         if run_relay:
             relay = Relay(services.sessions, services.queue, settings)
             services.wake_relay.append(relay.wake)
@@ -105,7 +123,8 @@ def create_app(settings: Settings | None = None, *, run_relay: bool = True) -> F
 
     app = FastAPI(title="Floorplan Render API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
-    for module in (plans, renders, deliveries, webhooks, queues, schema, health, files):
+    for module in (plans, renders, deliveries, webhooks, stream, queues, admin, schema, health, metrics, files,
+                   dashboard):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -283,17 +283,19 @@ def estimate(ahead_count: int, stats: QueueStats) -> Estimate | None:
     """When a queued job with `ahead_count` jobs before it will start, and finish, from now.
 
     The queue drains at `slots / mean render time` (the active workers' render slots and the moving mean of
-    the last renders); with no recent renders, the last minute's completions stand in. Free slots take the
-    first jobs at once; a busy slot frees up, on average, half a render from now. No workers and no
-    history: unknown (None).
+    the last renders); with no render history yet, the last minute's completions stand in. Free slots take
+    the first jobs at once; a busy slot frees up, on average, half a render from now. No active workers:
+    unknown (None).
     """
     mean = stats.mean_render_s
-    if stats.slots and mean is not None:
+    if not stats.slots:
+        return None  # nobody serves the queue: past throughput says nothing about when
+    if mean is not None:
         rate = stats.slots / max(mean, 0.01)
         free = max(0, stats.slots - stats.running)
     elif stats.completed_last_minute:
         rate, free = stats.completed_last_minute / 60.0, 0
-        mean = mean if mean is not None else 1 / rate
+        mean = 1 / rate
     else:
         return None
     starts_in = 0.0 if ahead_count < free else (ahead_count - free + 0.5) / rate

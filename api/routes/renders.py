@@ -30,9 +30,10 @@ from api.schemas import (
     RenderResult,
     problem,
 )
+from api.watch import Watcher, WatcherDep, latest_event_id, requested_wait
 from shared import jobs
 from shared.db.models import IdempotencyKey, JobEvent, RenderJob
-from shared.jobs import JobState, utcnow
+from shared.jobs import TERMINAL, JobState, utcnow
 from shared.notify import subscriptions
 from shared.render_limits import plan_problems
 
@@ -144,11 +145,34 @@ async def _replay(session: AsyncSession, tenant: str, key: str, request_hash: st
 
 @router.get("/v1/renders/{render_id}", response_model=RenderJobResource)
 async def get_render(render_id: str, caller: CallerDep, services: ServicesDep, session: SessionDep,
-                     response: Response) -> RenderJobResource:
-    job = await load_job(session, caller.tenant, render_id)
+                     response: Response, watcher: WatcherDep,
+                     prefer: Annotated[str | None, Header(
+                         max_length=200, description="`wait=N` (N ≤ 60): answer when the render changes state, "
+                                                     "or after N seconds; `Preference-Applied` confirms it.")] = None
+                     ) -> RenderJobResource:
+    wait_s = requested_wait(prefer)
+    if wait_s:
+        job = await _state_change(session, watcher, caller.tenant, render_id, wait_s)
+        response.headers.update({"Preference-Applied": f"wait={wait_s}", "Vary": "Prefer"})
+    else:
+        job = await load_job(session, caller.tenant, render_id)
     resource = await job_resource(session, services, job)
     response.headers.update(_retry_after(resource))
     return resource
+
+
+async def _state_change(session: AsyncSession, watcher: Watcher, tenant: str, render_id: str,
+                        wait_s: float) -> RenderJob:
+    """The job once it has a new event (a state change), or as it is after wait_s; a finished one at once."""
+    with watcher.subscribe(render_id) as sub:
+        # The event id before the job: under READ COMMITTED the job read after it is at least as new.
+        seen = await latest_event_id(session, render_id)
+        job = await load_job(session, tenant, render_id)
+        if job.state not in TERMINAL:
+            await session.rollback()  # wait holding no connection (and, on SQLite, no lock)
+            await sub.changed_after(seen, wait_s)
+            job = await load_job(session, tenant, render_id)
+    return job
 
 
 @router.get("/v1/renders", response_model=RenderPage)
@@ -184,11 +208,16 @@ async def cancel_render(render_id: str, caller: CallerDep, services: ServicesDep
 @router.get("/v1/renders/{render_id}/events", response_model=JobEventList)
 async def render_events(render_id: str, caller: CallerDep, session: SessionDep) -> JobEventList:
     job = await load_job(session, caller.tenant, render_id)
+    return JobEventList(items=await job_events(session, job.id))
+
+
+async def job_events(session: AsyncSession, job_id: str) -> list[JobEventResource]:
+    """A job's history, oldest first."""
     rows = (await session.execute(
-        sa.select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)
+        sa.select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)
     )).scalars().all()
-    return JobEventList(items=[JobEventResource(at=e.at, state=e.state, attempt=e.attempt, worker=e.worker_id,
-                                                message=e.message) for e in rows])
+    return [JobEventResource(at=e.at, state=e.state, attempt=e.attempt, worker=e.worker_id, message=e.message)
+            for e in rows]
 
 
 @router.get("/v1/renders/{render_id}/result", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse,

@@ -1,0 +1,183 @@
+"""Prometheus figures for operators, for the whole service wherever its workers run: queue gauges read from
+the database at scrape time, and counters and render-time histograms fed by the job events the watcher tails.
+
+Every API replica reports the same cluster-wide series (aggregate them with max, not sum); the counters
+start when the replica starts, as Prometheus counters do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from api.deps import WORKER_TTL_S, Services
+from api.schemas import FORMATS_BY_VIEW
+from api.watch import Change, Watcher
+from shared.db.models import Outbox, Worker
+from shared.jobs import TERMINAL, JobState, utcnow
+from shared.queue import QUEUE_NAMES, QueueUnavailable, queue_for_view
+
+disable_created_metrics()  # `_created` series per counter only double what scrapers show
+
+SNAPSHOT_TTL_S = 2.0  # scrapes closer together than this share one set of database reads
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_RETRY = re.compile(r"attempt \d+ failed \(([a-z][a-z0-9_]{0,39}):")
+
+
+def _reason(code: str | None) -> str:
+    """A label value from an error code; anything unexpected is `other` (labels must stay a small set)."""
+    return code if code and _CODE.fullmatch(code) else "other"
+
+
+class Metrics:
+    def __init__(self, services: Services, watcher: Watcher) -> None:
+        self.registry = CollectorRegistry()
+        self.durations = Histogram("floorplan_render_duration_seconds",
+                                   "Seconds from a worker's claim to the stored result, per successful render.",
+                                   ["view", "format"], buckets=DURATION_BUCKETS, registry=self.registry)
+        self.submitted = Counter("floorplan_jobs_submitted", "Render jobs accepted.", ["queue"],
+                                 registry=self.registry)
+        self.finished = Counter("floorplan_jobs_finished", "Render jobs that reached a terminal state.",
+                                ["queue", "state"], registry=self.registry)
+        self.failures = Counter("floorplan_render_failures", "Render jobs failed for good, by reason.",
+                                ["queue", "reason"], registry=self.registry)
+        self.retries = Counter("floorplan_render_retries",
+                               "Render attempts that failed and went back into the queue, by reason.",
+                               ["queue", "reason"], registry=self.registry)
+        for view, formats in FORMATS_BY_VIEW.items():
+            queue = queue_for_view(view)
+            self.submitted.labels(queue)
+            for state in sorted(TERMINAL):
+                self.finished.labels(queue, state)
+            for fmt in formats:
+                self.durations.labels(view, fmt)
+        self.database = DatabaseFigures(services, watcher)
+        self.registry.register(self.database)
+        ProcessCollector(registry=self.registry)
+        watcher.listeners.append(self.observe)
+
+    def observe(self, changes: list[Change]) -> None:
+        """Count what the job events say happened (the watcher calls this with every batch it reads)."""
+        for change in changes:
+            if change.state == JobState.QUEUED:
+                if change.attempt == 0:
+                    self.submitted.labels(change.queue).inc()
+                else:
+                    retry = _RETRY.match(change.message or "")
+                    self.retries.labels(change.queue, _reason(retry.group(1) if retry else change.error_code)).inc()
+            elif change.state in TERMINAL:
+                self.finished.labels(change.queue, change.state).inc()
+                if change.state == JobState.FAILED:
+                    self.failures.labels(change.queue, _reason(change.error_code)).inc()
+                elif change.state == JobState.SUCCEEDED and change.started_at and change.finished_at:
+                    seconds = (change.finished_at - change.started_at).total_seconds()
+                    self.durations.labels(change.view, change.format).observe(max(0.0, seconds))
+
+    async def exposition(self, accept: str) -> tuple[bytes, str]:
+        """The registry in the format the scraper asked for (Prometheus text, or OpenMetrics)."""
+        await self.database.refresh()
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self.registry), content_type
+
+
+class DatabaseFigures(Collector):
+    """Gauges read from the database: cheap indexed queries, at most once per SNAPSHOT_TTL_S."""
+
+    def __init__(self, services: Services, watcher: Watcher) -> None:
+        self._services, self._watcher = services, watcher
+        self._families: list[Metric] = []
+        self._read_at = -SNAPSHOT_TTL_S
+        self._lock = asyncio.Lock()
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families
+        yield GaugeMetricFamily("floorplan_live_waiters",
+                                "Streams and long polls waiting on render changes in this API process.",
+                                value=self._watcher.waiting)
+        polled = self._watcher.polled_at
+        yield GaugeMetricFamily("floorplan_watcher_lag_seconds",
+                                "Seconds since this API process last read new job events (live status).",
+                                value=time.monotonic() - polled if polled is not None else float("nan"))
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._read_at >= SNAPSHOT_TTL_S:
+                self._families = await self._read()
+                self._read_at = time.monotonic()
+
+    async def _read(self) -> list[Metric]:
+        services = self._services
+        dead_letters = {}
+        # The queue first: the embedded queue opens a transaction of its own, and SQLite has one writer.
+        for name in QUEUE_NAMES:
+            try:
+                dead_letters[name] = (await services.queue.depth(name))[1]
+            except QueueUnavailable:
+                pass  # no sample rather than a wrong one
+        now = utcnow()
+        async with services.sessions() as session:
+            stats = [await services.queue_stats(session, name) for name in QUEUE_NAMES]
+            workers = (await session.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Worker.concurrency), 0))
+                .where(Worker.seen_at >= now - timedelta(seconds=WORKER_TTL_S))
+            )).one()
+            backlog = (await session.execute(
+                sa.select(sa.func.count(), sa.func.min(Outbox.available_at)).where(Outbox.available_at <= now)
+            )).one()
+
+        def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=labels)
+
+        depth = gauge("floorplan_queue_depth", "Jobs waiting in the queue.", ["queue"])
+        oldest = gauge("floorplan_queue_oldest_job_age_seconds",
+                       "Age of the job at the front of the queue (0 when it is empty).", ["queue"])
+        by_state = gauge("floorplan_jobs", "Jobs in a non-terminal state; finished ones are counted by "
+                                           "floorplan_jobs_finished_total.", ["queue", "state"])
+        active = gauge("floorplan_queue_active_workers", "Workers that serve the queue and were seen lately.",
+                       ["queue"])
+        slots = gauge("floorplan_queue_render_slots", "Concurrent renders the queue's active workers offer.",
+                      ["queue"])
+        dead = gauge("floorplan_dead_letter_messages", "Messages in the queue's dead-letter queue.", ["queue"])
+        for s in stats:
+            depth.add_metric([s.name], s.queued)
+            age = (now - s.oldest_queued_at).total_seconds() if s.oldest_queued_at else 0.0
+            oldest.add_metric([s.name], max(0.0, age))
+            by_state.add_metric([s.name, JobState.QUEUED], s.queued)
+            by_state.add_metric([s.name, JobState.RUNNING], s.running)
+            active.add_metric([s.name], s.active_workers)
+            slots.add_metric([s.name], s.slots)
+            if s.name in dead_letters:
+                dead.add_metric([s.name], dead_letters[s.name])
+        count, first_due = backlog
+        return [
+            depth, oldest, by_state, active, slots, dead,
+            GaugeMetricFamily("floorplan_workers_active", "Worker processes seen in the last "
+                                                          f"{WORKER_TTL_S:.0f} seconds.", value=workers[0]),
+            GaugeMetricFamily("floorplan_worker_slots", "Concurrent renders of all active workers.",
+                              value=workers[1]),
+            GaugeMetricFamily("floorplan_outbox_backlog", "Enqueued jobs due to be sent to their queue.",
+                              value=count),
+            GaugeMetricFamily("floorplan_outbox_oldest_age_seconds",
+                              "How long the oldest due outbox row has waited (0 when none).",
+                              value=max(0.0, (now - first_due).total_seconds()) if first_due else 0.0),
+        ]
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
