@@ -42,8 +42,56 @@ class Options2D(_Options):
         "Margin around the drawing, px, when fitted to the canvas; default 5% of the shorter side."))] | None = None
 
 
+class Point3D(BaseModel):
+    """A point in the plan's frame, cm: x east, y south (as in the plan), z up from the floor."""
+
+    model_config = ConfigDict(extra="forbid")
+    x: Annotated[float, Field(ge=-100_000, le=100_000)]
+    y: Annotated[float, Field(ge=-100_000, le=100_000)]
+    z: Annotated[float, Field(ge=-10_000, le=10_000)]
+
+
+class CameraView(BaseModel):
+    """An eye-level (or any) camera: where it stands, what it looks at, and its vertical field of view."""
+
+    model_config = ConfigDict(extra="forbid")
+    position: Point3D
+    target: Point3D
+    fov: Annotated[float, Field(gt=10, lt=120, description="Vertical field of view, degrees.")] = 60
+
+
+Finish = Literal["wood", "dark_wood", "tiles", "small_tiles", "carpet", "concrete"]
+
+
 class Options3D(_Options):
     """Options of the 3D renderer."""
+
+    camera: Literal["dollhouse", "top"] | CameraView = Field(default="dollhouse", description=(
+        "`dollhouse`: a 3/4 view from above with the walls cut at `section_height`; `top`: a top-down 3D plan; "
+        "or a camera object, e.g. at eye level inside a room. The two named views frame the whole floor."))
+    projection: Literal["perspective", "orthographic"] | None = Field(default=None, description=(
+        "For `dollhouse` and `top`; by default the dollhouse is in perspective and the top view orthographic."))
+    azimuth: Annotated[float, Field(ge=-360, le=360, description=(
+        "Compass bearing the dollhouse camera looks from, degrees clockwise from north (180: from the south)."
+    ))] = 200
+    elevation: Annotated[float, Field(ge=10, le=90, description=(
+        "Height of the dollhouse camera above the horizon, degrees."))] = 55
+    section_height: Annotated[float, Field(gt=0, le=2_000, description=(
+        "Height in cm at which walls are cut. Default: 150 for `dollhouse`, none for `top` and cameras."
+    ))] | None = None
+    shadows: bool = Field(default=True, description="Cast soft sun shadows.")
+    ambient_occlusion: bool = Field(default=True, description="Darken corners, wall bases and spaces under "
+                                                                "furniture, as ambient light does.")
+    door_state: Literal["open", "closed"] = Field(default="open", description="Draw door leaves open or closed.")
+    furniture: bool = Field(default=True, description="Draw the plan's furniture.")
+    sun_azimuth: Annotated[float, Field(ge=-360, le=360, description=(
+        "Compass bearing of the sun, degrees clockwise from north."))] = 150
+    sun_elevation: Annotated[float, Field(ge=5, le=90, description="Height of the sun, degrees.")] = 55
+    background: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Background colour, #rrggbb.")] \
+        = "#f2f2f0"
+    finishes: Annotated[dict[Annotated[str, Field(max_length=200)], Finish], Field(max_length=1_000, description=(
+        "Floor finish by room name or room type, e.g. {\"kitchen\": \"concrete\"}; others follow their type."
+    ))] = {}
 
 
 OPTIONS_BY_VIEW: dict[str, type[_Options]] = {"2d": Options2D, "3d": Options3D}

@@ -104,13 +104,15 @@ def test_the_same_idempotency_key_returns_the_same_job(stack: Stack) -> None:
         assert other.json()["type"].endswith("idempotency-key-reused")
 
 
-def test_a_3d_render_fails_cleanly_until_the_3d_renderer_exists(stack: Stack) -> None:
+def test_a_3d_render_succeeds_and_downloads_as_a_png_of_the_asked_size(stack: Stack) -> None:
     with stack.client() as client:
         job = submit(client, create_plan(client, SPEC_EXAMPLE), view="3d", format="png", width=320, height=240)
         done = wait_for(client, job["id"])
-        assert done["state"] == "failed"
-        assert done["error"]["code"] == "unsupported_view"
-        assert done["attempts"] == 1, "a render that cannot work is not retried"
+        assert done["state"] == "succeeded", done
+        data = httpx.get(done["result"]["url"], timeout=30).content
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) == done["result"]["bytes"]
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert (width, height) == (320, 240)
 
 
 def test_results_download_in_every_2d_format(stack: Stack) -> None:

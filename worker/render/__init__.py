@@ -12,6 +12,7 @@ from shared.plan import Plan
 from worker.render.errors import RenderError
 from worker.render.output2d import render_png, render_vector
 from worker.render.plan2d import plan_to_svg
+from worker.render.view3d import render_3d
 
 __all__ = [
     "CONTENT_TYPES", "FORMATS_BY_VIEW", "MAX_PIXELS", "MAX_SIDE", "RenderError", "plan_to_svg", "render",
@@ -37,7 +38,7 @@ def render(plan: Plan, view: str, fmt: str, width: int, height: int, options: Ma
                           f"format {fmt!r} is not one of {', '.join(formats)} for view {view}")
     _check_canvas(width, height)
     if view == "3d":
-        raise RenderError("unsupported_view", "3D rendering is not available yet")
+        return render_3d(plan, fmt, width, height, options)
     if fmt in ("svg", "pdf"):
         return render_vector(plan, fmt, width, height, options)
     png = render_png(plan, width, height, options)
