@@ -67,9 +67,10 @@ class Services:
                     sa.select(ApiKey.tenant, ApiKey.admin).where(ApiKey.key_hash == key_hash)
                 )).first()
             cached = (now, Caller(tenant=row.tenant, admin=bool(row.admin)) if row else None)
-            if len(self._keys) > 10_000:
-                self._keys.clear()
-            self._keys[key_hash] = cached
+            if row is not None:  # an unknown key may be created a moment later: never remember a miss
+                if len(self._keys) > 10_000:
+                    self._keys.clear()
+                self._keys[key_hash] = cached
         return cached[1]
 
 

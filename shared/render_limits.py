@@ -44,12 +44,14 @@ def request_problems(view: str, fmt: str, options: dict[str, Any]) -> list[dict[
 
 
 def plan_problems(plan: Plan, view: str, fmt: str, options: dict[str, Any]) -> list[dict[str, str]]:
-    """Problems of rendering this plan as asked: too many sheets or elements. Options must be valid."""
+    """Problems of rendering this plan as asked: no such floor, too many sheets or elements. Options must be
+    valid for the view."""
+    floor_index = int(options.get("floor", 0))
+    if not 0 <= floor_index < len(plan.floors):
+        return [{"path": "options.floor", "message": f"no floor {floor_index}: the plan has {len(plan.floors)}"}]
     if view != "2d":
         return []
     opts = Options2D.model_validate(options)
-    if not 0 <= opts.floor < len(plan.floors):
-        return [{"path": "options.floor", "message": f"no floor {opts.floor}: the plan has {len(plan.floors)}"}]
     floor = plan.floors[opts.floor]
     sheets = 1
     if opts.scale != "fit" and fmt in VECTOR_FORMATS:

@@ -14,10 +14,11 @@ from typing import Any
 
 from shared.plan import Plan
 from worker import protocol
-from worker.render import RenderError, render
 
 
 def _handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    from worker.render import RenderError, render  # imported in main(), after stdout is made private
+
     try:
         plan = Plan.model_validate(request["plan"])
         data = render(plan, request["view"], request["format"], int(request["width"]), int(request["height"]),
@@ -39,6 +40,7 @@ def main() -> None:
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
+    import worker.render  # noqa: F401 - the costly imports, done before "ready" and after the redirect
     # Imports are done: tell the worker, so its render clock starts with the render, not with our start-up.
     channel.write(protocol.encode({"ready": True, "pid": os.getpid()}))
     while True:

@@ -59,8 +59,8 @@ class Worker:
     async def _slot(self, index: int, stop: asyncio.Event) -> None:
         child = RenderChild(self.settings.render_timeout_s, self.settings.render_memory_mb)
         slot_id = f"{self.id}/{index}"
-        await child.start()
         try:
+            await child.start()
             while not stop.is_set():
                 message = await self._next_message(stop)
                 if message is None:

@@ -65,13 +65,15 @@ class RenderChild:
             assert proc.stdout is not None
             try:
                 ready = json.loads(await asyncio.wait_for(self._frame(proc.stdout), START_TIMEOUT_S))
-            except (TimeoutError, asyncio.IncompleteReadError, ValueError):
+                if not isinstance(ready, dict) or not ready.get("ready"):
+                    raise ValueError(f"unexpected first frame from the render child: {ready!r:.200}")
+            except BaseException as exc:  # a child that did not start (or our own cancellation) is not kept
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
-                raise RuntimeError("the render child did not start") from None
-            if not ready.get("ready"):
-                raise RuntimeError(f"unexpected first frame from the render child: {ready}")
+                if isinstance(exc, (TimeoutError, asyncio.IncompleteReadError, ValueError)):
+                    raise RuntimeError(f"the render child did not start: {exc}") from None
+                raise
             self._proc = proc
             log.info("render child started", child_pid=proc.pid)
         return self._proc

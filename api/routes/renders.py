@@ -97,15 +97,12 @@ async def submit_render(plan_id: str, request: RenderRequest, caller: CallerDep,
                                      **_retry_after(resource)})
             return resource
     plan = await load_plan(session, caller.tenant, plan_id)
-    body = await plan_body(session, plan)  # read once: the checks below need the drawing itself
-    if request.options['floor'] >= len(body.floors):
-        raise Problem(422, "Invalid request", f"the plan has {len(body.floors)} floor(s)", slug="invalid-request",
-                      errors=[{"path": "options.floor", "message": f"no floor {request.options['floor']}"}])
-    if request.view == "2d":
-        # Sheets and elements depend on the plan: too big a drawing is refused now, not failed later.
-        too_big = plan_problems(body, request.view, request.format, request.options)
-        if too_big:
-            raise Problem(422, "Invalid request", too_big[0]["message"], slug="output-too-large", errors=too_big)
+    if request.view == "2d" or request.options["floor"] > 0:  # every plan has a floor 0; 3D has no size check
+        # Floors, sheets and elements depend on the plan: refused now, not failed later.
+        found = plan_problems(await plan_body(session, plan), request.view, request.format, request.options)
+        if found:
+            slug = "invalid-request" if found[0]["path"] == "options.floor" else "output-too-large"
+            raise Problem(422, "Invalid request", found[0]["message"], slug=slug, errors=found)
     now = utcnow()
     job = await jobs.create_job(
         session, tenant=caller.tenant, plan_id=plan.id, plan_version=plan.version, view=request.view,
