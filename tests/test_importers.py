@@ -205,3 +205,27 @@ def test_import_command_fails_with_the_reason(capsys: pytest.CaptureFixture[str]
     broken.write_text(json.dumps({"floorplan": {"corners": {}, "walls": []}, "items": []}))
     assert main(["import", str(broken)]) == 1
     assert "no walls" in capsys.readouterr().err
+
+
+def test_openings_clamped_to_a_wall_end_still_fit_after_rounding() -> None:
+    from shared.importers.common import place_openings
+    from shared.plan import check_plan, parse_plan
+
+    length = 248.3333333
+    openings = place_openings(length, 250.3333, [{"type": "door", "offset": 240.0, "width": 80.0,
+                                                  "height": 400.0},
+                                                 {"type": "window", "offset": 0.0, "width": 60.0, "sill": 90.0}])
+    plan = parse_plan({"floors": [{"height": 250.3333, "walls": [
+        {"a": {"x": 0, "y": 0}, "b": {"x": round(length, 3), "y": 0}, "height": 250.3333, "openings": openings}]}]})
+    assert check_plan(plan) == []
+    assert len(plan.floors[0].walls[0].openings) == 2
+
+
+@pytest.mark.parametrize("scene", [
+    {"layers": {"l": {"lines": {"w": {"vertices": 5}}}}},
+    {"layers": {"l": {"lines": {"w": {"vertices": ["a", "b"], "holes": 3}}}}},
+    {"layers": {"l": {"areas": {"r": {"vertices": 7}}}}},
+], ids=["vertices-not-a-list", "holes-not-a-list", "area-vertices-not-a-list"])
+def test_a_react_planner_file_of_an_unexpected_shape_is_an_import_problem(scene: dict[str, Any]) -> None:
+    with pytest.raises(ImportProblem):
+        import_plan({"width": 1000, "height": 1000, "unit": "cm", **scene}, "react-planner")

@@ -450,3 +450,16 @@ def test_furnished_apartment_example_is_valid_and_complete() -> None:
     assert all(lookup(item.ref) is not None for item in floor.items), "every item is a catalog item"
     shapes = floor_geometry(floor).rooms
     assert [round(shape.area / 10_000, 1) for shape in shapes] == [33.8, 15.6, 19.9, 13.5, 22.2, 6.0, 3.3, 14.6]
+
+
+def test_walls_of_different_thickness_meeting_at_an_angle_render_in_2d_and_3d() -> None:
+    from worker.render.view3d import view_of
+
+    plan = parse_plan({"floors": [{"walls": [
+        {"a": {"x": 0, "y": 0}, "b": {"x": 400, "y": 0}, "thickness": 10},
+        {"a": {"x": 400, "y": 0}, "b": {"x": 600, "y": 200}, "thickness": 20},
+        {"a": {"x": 600, "y": 200}, "b": {"x": 600, "y": 500}, "thickness": 35},
+    ]}]})
+    svg = render(plan, "2d", "svg", 400, 300, {})
+    assert b"<path" in svg or b"<polygon" in svg
+    assert view_of(plan, 320, 240, {}) is not None

@@ -44,7 +44,14 @@ def import_plan(data: Any, fmt: str) -> Plan:
         raise ImportProblem("$", f"unknown format {fmt!r}: one of {', '.join(FORMATS)}") from None
     if not isinstance(data, dict):
         raise ImportProblem("$", f"a {fmt} file is a JSON object, not {type(data).__name__}")
-    converted = converter(data)
+    try:
+        converted = converter(data)
+    except ImportProblem:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        # A shape the converter did not foresee (a number where a list belongs, and so on) is still the
+        # file's fault: a 422 that says so, never a 500.
+        raise ImportProblem("$", f"the {fmt} file has an unexpected structure ({type(exc).__name__}: {exc})") from None
     try:
         return parse_plan(converted)
     except PlanProblem as exc:

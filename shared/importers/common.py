@@ -43,6 +43,9 @@ def text(value: Any, limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+CLEARANCE = 0.1  # cm
+
+
 def place_openings(length: float, height: float, openings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Openings kept inside their wall and off each other: foreign editors let them overhang, overlap and
     reach above the wall, which plan v1 refuses. Each is narrowed and lowered to fit its wall; one that
@@ -52,11 +55,13 @@ def place_openings(length: float, height: float, openings: list[dict[str, Any]])
         width = min(opening["width"], length - 2)
         if width < 5:
             continue
-        offset = min(max(opening["offset"], width / 2), length - width / 2)
+        # A millimetre of clearance: the values are rounded below, and an end rounded past the wall's end
+        # (or top) would make plan v1 refuse the whole import.
+        offset = min(max(opening["offset"], width / 2 + CLEARANCE), length - width / 2 - CLEARANCE)
         if placed and offset - width / 2 < placed[-1]["offset"] + placed[-1]["width"] / 2:
             continue
         sill = min(max(opening.get("sill") or 0.0, 0.0), height - 10)
-        rise = min(opening.get("height") or height, height - sill)
+        rise = min(opening.get("height") or height, height - sill - CLEARANCE)
         placed.append({**opening, "offset": round(offset, 3), "width": round(width, 3), "sill": round(sill, 3),
                        "height": round(rise, 3)})
     return placed

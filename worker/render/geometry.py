@@ -259,7 +259,11 @@ def _mitre(first: _WallEnd, second: _WallEnd) -> Polygon:
         along = (rx * second.dy - ry * second.dx) / cross
         mitre = (corner_a[0] + first.dx * along, corner_a[1] + first.dy * along)
         if math.dist(mitre, centre) <= MITRE_LIMIT * max(first.thickness, second.thickness):
-            return Polygon([centre, corner_a, mitre, corner_b])
+            quad = Polygon([centre, corner_a, mitre, corner_b])
+            # Walls of different thickness meeting at an angle can fold this quad over itself; a
+            # self-crossing polygon would break the union, so such corners get the bevel below.
+            if quad.is_valid:
+                return quad
     return Polygon([centre, corner_a, corner_b])
 
 
