@@ -222,12 +222,17 @@ def _reach_into_hosts(frames: Sequence[WallFrame], junctions: Sequence[Sequence[
     and never further than that wall's half thickness: a wall that stops short of another stays short.
     """
     reach = [(0.0, 0.0)] * len(frames)
+    # Only a wall whose body (widened by the tolerance) holds the end can host it: an index of the bodies
+    # keeps this linear in the number of walls rather than quadratic.
+    bodies = shapely.STRtree([f.rect(0, f.length, -f.thickness / 2 - JOIN_TOLERANCE,
+                                     f.thickness / 2 + JOIN_TOLERANCE) for f in frames])
     for ends in junctions:
         if len(ends) != 1:
             continue
         end = ends[0]
         best = 0.0
-        for index, host in enumerate(frames):
+        for index in sorted(int(i) for i in bodies.query(shapely.Point(end.point), predicate="intersects")):
+            host = frames[index]
             if index == end.wall:
                 continue
             s, t = host.project(end.point)
