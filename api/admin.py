@@ -19,7 +19,7 @@ from api.routes.renders import job_resource
 from api.schemas import JobEventResource, RenderJobResource
 from shared.db.models import ApiKey, RenderJob, Worker
 from shared.jobs import JobState
-from shared.queue import QUEUE_NAMES, QueueUnavailable
+from shared.queue import QUEUE_NAMES
 
 HOUR_MINUTES = 60
 
@@ -96,17 +96,6 @@ async def overview(session: AsyncSession, services: Services, now: datetime,
             succeeded_per_minute=per_minute[JobState.SUCCEEDED], failed_per_minute=per_minute[JobState.FAILED],
         ))
     return AdminOverview(at=now, queues=queues, workers=await _workers(session, now))
-
-
-async def dead_letters(services: Services) -> dict[str, int | None]:
-    """Dead-letter depths; asked before any session opens (the embedded queue takes SQLite's one lock)."""
-    depths: dict[str, int | None] = {}
-    for name in QUEUE_NAMES:
-        try:
-            depths[name] = (await services.queue.depth(name))[1]
-        except QueueUnavailable:
-            depths[name] = None
-    return depths
 
 
 async def _finished_per_minute(session: AsyncSession, queue: str, since: datetime) -> dict[str, list[int]]:

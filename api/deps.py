@@ -16,7 +16,7 @@ from api.problems import Problem
 from shared import jobs
 from shared.db.models import ApiKey
 from shared.jobs import utcnow
-from shared.queue import Queue
+from shared.queue import QUEUE_NAMES, Queue, QueueUnavailable
 from shared.settings import Settings
 from shared.storage import Storage
 
@@ -56,6 +56,20 @@ class Services:
             cached = (now, await jobs.queue_stats(session, queue, utcnow(), WORKER_TTL_S))
             self._stats[queue] = cached
         return cached[1]
+
+    async def dead_letters(self) -> dict[str, int | None]:
+        """Dead-letter depth per queue (None: the queue service is unreachable).
+
+        Call it before opening a session: the embedded queue opens a transaction of its own, and SQLite has
+        one writer, so it must not wait behind the caller's open transaction.
+        """
+        depths: dict[str, int | None] = {}
+        for name in QUEUE_NAMES:
+            try:
+                depths[name] = (await self.queue.depth(name))[1]
+            except QueueUnavailable:
+                depths[name] = None
+        return depths
 
     async def caller(self, key_hash: str) -> Caller | None:
         """The tenant of an API key, remembered for a few seconds (keys are looked up on every request)."""

@@ -26,7 +26,7 @@ from api.schemas import FORMATS_BY_VIEW
 from api.watch import Change, Watcher
 from shared.db.models import Outbox, Worker
 from shared.jobs import TERMINAL, JobState, utcnow
-from shared.queue import QUEUE_NAMES, QueueUnavailable, queue_for_view
+from shared.queue import QUEUE_NAMES, queue_for_view
 
 disable_created_metrics()  # `_created` series per counter only double what scrapers show
 
@@ -119,13 +119,8 @@ class DatabaseFigures(Collector):
 
     async def _read(self) -> list[Metric]:
         services = self._services
-        dead_letters = {}
-        # The queue first: the embedded queue opens a transaction of its own, and SQLite has one writer.
-        for name in QUEUE_NAMES:
-            try:
-                dead_letters[name] = (await services.queue.depth(name))[1]
-            except QueueUnavailable:
-                pass  # no sample rather than a wrong one
+        # No sample for a queue whose service is unreachable, rather than a wrong one.
+        dead_letters = {name: n for name, n in (await services.dead_letters()).items() if n is not None}
         now = utcnow()
         async with services.sessions() as session:
             stats = [await services.queue_stats(session, name) for name in QUEUE_NAMES]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -132,7 +133,12 @@ def test_queues_report_depth_and_workers(stack: Stack) -> None:
     with stack.client() as client:
         job = submit(client, create_plan(client, SPEC_EXAMPLE), width=200, height=150)
         wait_for(client, job["id"])
-        queues = {q["name"]: q for q in client.get("/v1/queues").json()["items"]}
+        deadline = time.monotonic() + 5  # queue figures are computed at most once a second per API process
+        while True:
+            queues = {q["name"]: q for q in client.get("/v1/queues").json()["items"]}
+            if queues["render-2d"]["completed_last_minute"] >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert set(queues) == {"render-2d", "render-3d"}
         assert queues["render-2d"]["active_workers"] >= 1
         assert queues["render-2d"]["completed_last_minute"] >= 1

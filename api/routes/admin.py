@@ -24,7 +24,7 @@ router = APIRouter(tags=["admin"], responses={**V1_PROBLEMS, 403: problem("The A
 @router.get("/v1/admin/overview", response_model=AdminOverview)
 async def get_overview(caller: AdminDep, services: ServicesDep, session: SessionDep) -> AdminOverview:
     """Every queue (depth, oldest age, finished per minute over the last hour) and the active workers."""
-    dead_letters = await admin.dead_letters(services)
+    dead_letters = await services.dead_letters()  # before the session is used: see Services.dead_letters
     return await admin.overview(session, services, utcnow(), dead_letters)
 
 

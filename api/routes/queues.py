@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import WORKER_TTL_S, CallerDep, ServicesDep, SessionDep
+from api.deps import CallerDep, ServicesDep, SessionDep
 from api.schemas import V1_PROBLEMS, QueueList, QueueResource
-from shared import jobs
 from shared.jobs import utcnow
-from shared.queue import QUEUE_NAMES, QueueUnavailable
+from shared.queue import QUEUE_NAMES
 
 router = APIRouter(tags=["queues"], responses=V1_PROBLEMS)
 
 
 @router.get("/v1/queues", response_model=QueueList)
 async def list_queues(caller: CallerDep, services: ServicesDep, session: SessionDep) -> QueueList:
-    # Ask the queue first: the embedded queue opens a transaction of its own, and SQLite has one writer,
-    # so it must not wait behind this request's open transaction.
-    dead_letters = {}
-    for name in QUEUE_NAMES:
-        try:
-            dead_letters[name] = (await services.queue.depth(name))[1]
-        except QueueUnavailable:
-            dead_letters[name] = -1  # unknown while the queue service is unreachable
+    dead_letters = await services.dead_letters()  # before the session is used: see Services.dead_letters
     now = utcnow()
     items = []
     for name in QUEUE_NAMES:
-        stats = await jobs.queue_stats(session, name, now, WORKER_TTL_S)
+        stats = await services.queue_stats(session, name)
         dead = dead_letters[name]
+        dead = -1 if dead is None else dead  # -1: unknown while the queue service is unreachable
         items.append(QueueResource(
             name=name, queued=stats.queued, running=stats.running,
             oldest_age_seconds=round((now - stats.oldest_queued_at).total_seconds(), 3)
