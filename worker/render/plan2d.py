@@ -16,7 +16,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
-from shared.paper import SheetLayout, sheet_layout
+from shared.paper import SheetLayout
 from shared.plan import Floor, Label, Plan, json_path
 from shared.render_options import Options2D
 from worker.render.dimensions import Chain, EdgeDimension, outer_chains, room_edges
@@ -199,16 +199,6 @@ def fitted_svg(scene: Scene, width: int, height: int) -> str:
         "width": str(width), "height": str(height), "viewBox": view.viewbox(),
         "preserveAspectRatio": "xMidYMid meet",
     }, *body) + "\n"
-
-
-def plan_to_sheets(plan: Plan, options: Mapping[str, Any]) -> list[str]:
-    """The chosen floor to scale on paper: one SVG document per sheet, in mm."""
-    opts = read_options(options)
-    if opts.scale == "fit":
-        raise RenderError("invalid_option", "option scale=fit has no paper: choose 1:50 or 1:100")
-    scene = scene_of(plan, opts)
-    layout = sheet_layout(scene.floor, opts.scale, opts.paper, opts.orientation)
-    return sheet_svgs(scene, layout)
 
 
 def sheet_svgs(scene: Scene, layout: SheetLayout) -> list[str]:

@@ -81,11 +81,6 @@ class Mesh:
         return np.concatenate([self.positions, self.normals, self.colors, self.uvs, self.layers[:, None]],
                               axis=1).astype(np.float32, copy=False)
 
-    def bounds(self) -> tuple[FloatArray, FloatArray] | None:
-        if not len(self):
-            return None
-        return self.positions.min(axis=0), self.positions.max(axis=0)
-
 
 class MeshBuilder:
     """Collects shapes with their materials; `mesh()` packs them into one vertex block."""
