@@ -22,9 +22,9 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from api.deps import WORKER_TTL_S, Services
-from api.schemas import FORMATS_BY_VIEW
 from api.watch import Change, Watcher
 from shared.db.models import Outbox, Worker
+from shared.formats import FORMATS_BY_VIEW
 from shared.jobs import TERMINAL, JobState, utcnow
 from shared.queue import QUEUE_NAMES, queue_for_view
 

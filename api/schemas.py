@@ -16,18 +16,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shared.formats import FORMATS_BY_VIEW, MAX_PIXELS, MAX_SIDE_BY_VIEW
 from shared.plan import Plan, json_path
 from shared.render_limits import request_problems
 from shared.render_options import OPTIONS_BY_VIEW, Options2D
 
 View = Literal["2d", "3d"]
 Format = Literal["png", "svg", "pdf", "jpeg", "webp"]
-FORMATS_BY_VIEW: dict[str, tuple[str, ...]] = {
-    "2d": ("png", "svg", "pdf", "jpeg", "webp"),
-    "3d": ("png", "jpeg", "webp"),
-}
-MAX_SIDE = {"2d": 8192, "3d": 4096}
-MAX_PIXELS = 8192 * 8192
 
 
 WebhookEvent = Literal["started", "completed"]
@@ -77,7 +72,7 @@ class RenderRequest(BaseModel):
         if self.format not in FORMATS_BY_VIEW[self.view]:
             raise ValueError(f"format {self.format!r} is not available for view {self.view!r}; "
                              f"choose one of {', '.join(FORMATS_BY_VIEW[self.view])}")
-        side = MAX_SIDE[self.view]
+        side = MAX_SIDE_BY_VIEW[self.view]
         if self.width > side or self.height > side:
             raise ValueError(f"{self.view} renders are at most {side}x{side} pixels")
         if self.width * self.height > MAX_PIXELS:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared import jobs
 from shared.db.models import PlanVersion, RenderJob
 from shared.db.models import Worker as WorkerRow
+from shared.formats import CONTENT_TYPES
 from shared.jobs import ClaimVerdict, JobState, utcnow
 from shared.queue import QUEUE_NAMES, Message, Queue, QueueUnavailable
 from shared.settings import Settings
@@ -31,8 +32,6 @@ from worker.supervisor import RenderChild, RenderOutcome
 log = structlog.get_logger()
 T = TypeVar("T")
 
-CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "jpeg": "image/jpeg",
-                 "webp": "image/webp"}
 MAX_VISIBILITY_S = 12 * 3600  # SQS's limit on a message's visibility timeout
 
 

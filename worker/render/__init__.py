@@ -8,6 +8,7 @@ from typing import Any
 
 from PIL import Image
 
+from shared.formats import CONTENT_TYPES, FORMATS_BY_VIEW, MAX_PIXELS, MAX_SIDE_BY_VIEW
 from shared.plan import Plan
 from worker.render.errors import RenderError
 from worker.render.output2d import render_png, render_vector
@@ -18,13 +19,7 @@ __all__ = [
     "CONTENT_TYPES", "FORMATS_BY_VIEW", "MAX_PIXELS", "MAX_SIDE", "RenderError", "plan_to_svg", "render",
 ]
 
-FORMATS_BY_VIEW = {"2d": ("png", "svg", "pdf", "jpeg", "webp"), "3d": ("png", "jpeg", "webp")}
-CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf", "jpeg": "image/jpeg",
-                 "webp": "image/webp"}
-# The API's limits for 2D (api/schemas.py), checked again here because a renderer is also called directly:
-# beyond them a canvas (4 bytes a pixel, a few copies) would outgrow a render child's memory.
-MAX_SIDE = 8192
-MAX_PIXELS = 8192 * 8192
+MAX_SIDE = MAX_SIDE_BY_VIEW["2d"]  # the API's limits, checked again: renderers are also called directly
 LOSSY_QUALITY = 90
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 from pydantic import ValidationError
 
+from shared.formats import MAX_SIDE_BY_VIEW
 from shared.plan import Floor, Plan, json_path
 from shared.render_options import CameraView, Options3D
 from worker.render.errors import RenderError
@@ -25,7 +26,7 @@ from worker.render.view3d.scene import Scene, SceneOptions, build_scene
 
 __all__ = ["MAX_SIDE", "View", "render_3d", "view_of"]
 
-MAX_SIDE = 4096
+MAX_SIDE = MAX_SIDE_BY_VIEW["3d"]
 DOLLHOUSE_SECTION = 150.0  # cm: through the windows, like a plan's cut, low enough to look into every room
 LOSSY_QUALITY = 90  # as the 2D renderer's JPEG and WebP
 PNG_COMPRESS_LEVEL = 1  # zlib level 1 is ~6x faster than Pillow's default 6 and a render only ~15% larger
