@@ -166,6 +166,11 @@ async def disable_subscription(session: AsyncSession, subscription_id: str, reas
         sa.update(Subscription).where(Subscription.id == subscription_id, Subscription.disabled_at.is_(None))
         .values(disabled_at=now, disabled_reason=reason[:255])
     )
+    await cancel_pending(session, subscription_id, now)
+
+
+async def cancel_pending(session: AsyncSession, subscription_id: str, now: datetime) -> None:
+    """Nothing more goes to this subscription: its pending deliveries end as canceled."""
     await session.execute(
         sa.update(Delivery).where(Delivery.subscription_id == subscription_id, Delivery.state == PENDING)
         .values(state=CANCELED, next_attempt_at=None, leased_by=None, finished_at=now)

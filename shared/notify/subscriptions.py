@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db.models import Delivery, RenderJob, Subscription, WebhookSecret
+from shared.db.models import RenderJob, Subscription, WebhookSecret
 from shared.ids import new_id
 from shared.notify import signing
 
@@ -78,11 +78,10 @@ async def endpoint(session: AsyncSession, tenant: str, endpoint_id: str) -> Subs
 
 async def delete_endpoint(session: AsyncSession, subscription: Subscription, now: datetime) -> None:
     """Stop sending to it: its pending deliveries are canceled; the row stays for the delivery log."""
+    from shared.notify.deliveries import cancel_pending  # deliveries imports this module
+
     subscription.deleted_at = now
-    await session.execute(
-        sa.update(Delivery).where(Delivery.subscription_id == subscription.id, Delivery.state == "pending")
-        .values(state="canceled", next_attempt_at=None, leased_by=None, finished_at=now)
-    )
+    await cancel_pending(session, subscription.id, now)
 
 
 async def ensure_secret(session: AsyncSession, tenant: str, now: datetime) -> WebhookSecret:
