@@ -1,53 +1,38 @@
-"""What operators see across tenants: queues with their last hour, workers, every job and its history.
+"""What operators see across tenants: queues with their last hour, tenants' shares, workers, every job.
 
-The queries and bodies behind /v1/admin (and so the dashboard); all of it needs an admin key.
+The bodies behind /v1/admin (and so the dashboard); all of it needs an admin key.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
 
-import sqlalchemy as sa
-from fastapi import Depends
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import WORKER_TTL_S, Caller, CallerDep, Services
-from api.problems import Problem
-from api.routes.renders import job_resource
-from api.schemas import JobEventResource, RenderJobResource
-from shared.db.models import ApiKey, RenderJob, Worker
-from shared.jobs import JobState
-from shared.queue import QUEUE_NAMES
+from api.fleet import Fleet, FleetView
+from api.presenters import job_resource, queue_resource
+from api.schemas import JobEventResource, QueueResource, RenderJobResource
+from api.services import Services
+from shared import position, queue_history, scheduler, tenants, workers
+from shared.db.models import RenderJob, Tenant
+from shared.formats import QUEUE_NAMES
+from shared.states import JobState
 
 HOUR_MINUTES = 60
 
 
-async def require_admin(caller: CallerDep) -> Caller:
-    if not caller.admin:
-        raise Problem(403, "Forbidden", "this needs an admin API key (floorplan keys create --admin)",
-                      slug="forbidden")
-    return caller
+class AdminQueue(QueueResource):
+    """A queue with its last hour."""
 
-
-AdminDep = Annotated[Caller, Depends(require_admin)]
-
-
-class AdminQueue(BaseModel):
-    name: str
-    queued: int
-    running: int
-    oldest_age_seconds: float | None = Field(description="Age of the job at the front; null when empty.")
-    active_workers: int
-    slots: int = Field(description="Concurrent renders the active workers offer.")
-    dead_letter: int | None = Field(description="Messages in the dead-letter queue; null if unreachable.")
     succeeded_per_minute: list[int] = Field(description="Renders that succeeded in each of the last 60 "
                                                         "minutes, oldest first; the last is the current one.")
     failed_per_minute: list[int] = Field(description="Renders that failed for good, per minute, likewise.")
 
 
 class AdminWorker(BaseModel):
+    """A live worker."""
+
     id: str
     queues: list[str]
     concurrency: int
@@ -56,88 +41,207 @@ class AdminWorker(BaseModel):
     seen_at: datetime
 
 
+class AdminTenant(BaseModel):
+    """A tenant's work in one queue now, and its share of that queue's workers."""
+
+    tenant: str
+    queue: str
+    weight: int
+    max_running: int = Field(description="Its cap on running renders in this queue; 0: none.")
+    queued: int
+    running: int
+    share: float = Field(description="Its running renders over all the queue's running renders (0 to 1).")
+
+
 class AdminOverview(BaseModel):
+    """Everything the dashboard shows at once."""
+
     at: datetime
+    scheduler: str
     queues: list[AdminQueue]
+    tenants: list[AdminTenant]
     workers: list[AdminWorker]
 
 
 class AdminRender(RenderJobResource):
+    """A render with whose it is and where it runs."""
+
     tenant: str
     queue_name: str
     worker: str | None
 
 
 class AdminRenderPage(BaseModel):
+    """A page of renders of every tenant."""
+
     items: list[AdminRender]
     next_cursor: str | None
 
 
 class AdminRenderDetail(AdminRender):
+    """A render with its history."""
+
     events: list[JobEventResource]
 
 
+class TenantLimits(BaseModel):
+    """A tenant's weight and caps (null: the service's default)."""
+
+    name: str
+    weight: int
+    max_running: int | None
+    max_queued: int | None
+    effective_max_running: int = Field(description="The cap that applies now; 0: none.")
+    effective_max_queued: int = Field(description="The cap that applies now; 0: none.")
+
+
 class TenantList(BaseModel):
-    items: list[str]
+    """Tenants, by name."""
+
+    items: list[TenantLimits]
 
 
 async def overview(session: AsyncSession, services: Services, now: datetime,
                    dead_letters: dict[str, int | None]) -> AdminOverview:
+    """Queues, tenants and workers as they are now."""
     since = now - timedelta(minutes=HOUR_MINUTES - 1, seconds=now.second, microseconds=now.microsecond)
     queues = []
     for name in QUEUE_NAMES:
-        stats = await services.queue_stats(session, name)
-        per_minute = await _finished_per_minute(session, name, since)
-        queues.append(AdminQueue(
-            name=name, queued=stats.queued, running=stats.running,
-            oldest_age_seconds=round((now - stats.oldest_queued_at).total_seconds(), 1)
-            if stats.oldest_queued_at else None,
-            active_workers=stats.active_workers, slots=stats.slots, dead_letter=dead_letters.get(name),
-            succeeded_per_minute=per_minute[JobState.SUCCEEDED], failed_per_minute=per_minute[JobState.FAILED],
-        ))
-    return AdminOverview(at=now, queues=queues, workers=await _workers(session, now))
+        figures = await services.queue_figures(session, name)
+        per_minute = await position.finished_per_minute(session, name, since, HOUR_MINUTES)
+        queues.append(AdminQueue(**queue_resource(figures, dead_letters.get(name), now).model_dump(),
+                                 succeeded_per_minute=per_minute[JobState.SUCCEEDED],
+                                 failed_per_minute=per_minute[JobState.FAILED]))
+    return AdminOverview(at=now, scheduler=services.settings.scheduler, queues=queues,
+                         tenants=await _tenants(session), workers=await _workers(session, services, now))
 
 
-async def _finished_per_minute(session: AsyncSession, queue: str, since: datetime) -> dict[str, list[int]]:
-    """Jobs finished per minute since `since`, by state, grouped in the database over the (queue, finished_at)
-    index: the hour's rows are counted there, not sent here."""
-    if session.get_bind().dialect.name == "mysql":
-        minute: Any = sa.func.timestampdiff(sa.text("MINUTE"), sa.literal(since, RenderJob.finished_at.type),
-                                            RenderJob.finished_at)
-    else:
-        minute = sa.cast((sa.func.julianday(RenderJob.finished_at)
-                          - sa.func.julianday(sa.literal(since, RenderJob.finished_at.type))) * 1440, sa.Integer)
-    rows = (await session.execute(
-        sa.select(minute.label("minute"), RenderJob.state, sa.func.count())
-        .where(RenderJob.queue == queue, RenderJob.finished_at >= since)
-        .group_by(sa.text("minute"), RenderJob.state)
-    )).all()
-    series: dict[str, list[int]] = {state: [0] * HOUR_MINUTES for state in (JobState.SUCCEEDED, JobState.FAILED)}
-    for index, state, count in rows:
-        if state in series and index is not None and 0 <= int(index) < HOUR_MINUTES:
-            series[state][int(index)] += int(count)
-    return series
+async def _tenants(session: AsyncSession) -> list[AdminTenant]:
+    lanes = await scheduler.lanes(session)
+    running = {q: sum(lane.running for lane in lanes if lane.queue == q) for q in QUEUE_NAMES}
+    return [AdminTenant(tenant=lane.lane, queue=lane.queue, weight=lane.weight, max_running=lane.max_running,
+                        queued=lane.queued, running=lane.running,
+                        share=round(lane.running / running[lane.queue], 3) if running.get(lane.queue) else 0.0)
+            for lane in lanes]
 
 
-async def _workers(session: AsyncSession, now: datetime) -> list[AdminWorker]:
-    rows = (await session.execute(
-        sa.select(Worker).where(Worker.seen_at >= now - timedelta(seconds=WORKER_TTL_S)).order_by(Worker.id)
-    )).scalars().all()
-    running = (await session.execute(
-        sa.select(RenderJob.worker_id).where(RenderJob.state == JobState.RUNNING)
-    )).scalars().all()
-    busy: dict[str, int] = {}
-    for slot in running:
-        owner = (slot or "").rsplit("/", 1)[0]  # a worker's render slots are "<worker id>/<index>"
-        busy[owner] = busy.get(owner, 0) + 1
-    return [AdminWorker(id=w.id, queues=[q for q in w.queues.split(",") if q], concurrency=w.concurrency,
-                        busy=busy.get(w.id, 0), started_at=w.started_at, seen_at=w.seen_at) for w in rows]
+async def _workers(session: AsyncSession, services: Services, now: datetime) -> list[AdminWorker]:
+    busy = await workers.busy(session)
+    return [AdminWorker(id=w.id, queues=list(w.queues), concurrency=w.concurrency, busy=busy.get(w.id, 0),
+                        started_at=w.started_at, seen_at=w.seen_at)
+            for w in await workers.active(session, now, services.settings.worker_ttl_s)]
 
 
 async def admin_render(session: AsyncSession, services: Services, job: RenderJob) -> AdminRender:
+    """A render as operators see it."""
     resource = await job_resource(session, services, job)
     return AdminRender(**dict(resource), tenant=job.tenant, queue_name=job.queue, worker=job.worker_id)
 
 
-async def tenants(session: AsyncSession) -> list[str]:
-    return list((await session.execute(sa.select(ApiKey.tenant).distinct().order_by(ApiKey.tenant))).scalars())
+async def tenant_list(session: AsyncSession, services: Services) -> TenantList:
+    """Every tenant with its limits."""
+    return TenantList(items=[limits_resource(t, services) for t in await tenants.listing(session)])
+
+
+def limits_resource(row: Tenant, services: Services) -> TenantLimits:
+    """A tenant's stored and effective limits."""
+    applied = tenants.resolve(row, services.settings)
+    return TenantLimits(name=row.name, weight=row.weight, max_running=row.max_running, max_queued=row.max_queued,
+                        effective_max_running=applied.max_running, effective_max_queued=applied.max_queued)
+
+
+class FleetSample(BaseModel):
+    """The fleet of one queue at one moment."""
+
+    at: datetime
+    target: int
+    active: int
+    queued: int
+    running: int
+
+
+class FleetQueue(BaseModel):
+    """One queue's scaling rule and its recent history."""
+
+    queue: str
+    backlog_per_worker: int
+    min_workers: int
+    max_workers: int
+    cooldown_seconds: float
+    history: list[FleetSample] = Field(description="Oldest first, thinned to at most 300 samples.")
+
+
+class FleetOverview(BaseModel):
+    """The embedded fleet: whether it scales itself, and how it has been doing."""
+
+    autoscaled: bool = Field(description="`floorplan serve --workers auto`; false with a fixed fleet, or when the "
+                                         "workers are scaled outside this process (Kubernetes, an AWS group).")
+    queues: list[FleetQueue]
+
+
+MAX_SAMPLES = 300
+
+
+def fleet_overview(fleet: Fleet | FleetView | None, minutes: int, now: datetime) -> FleetOverview:
+    """The fleet's rules and history over the last `minutes`."""
+    if fleet is None or not fleet.autoscaled:
+        return FleetOverview(autoscaled=False, queues=[])
+    since = now - timedelta(minutes=minutes)
+    queues = []
+    for rule in fleet.rules():
+        samples = [s for s in fleet.history.get(rule.queue, ()) if s.at >= since]
+        step = max(1, -(-len(samples) // MAX_SAMPLES))
+        queues.append(FleetQueue(
+            queue=rule.queue, backlog_per_worker=rule.backlog_per_worker, min_workers=rule.min_workers,
+            max_workers=rule.max_workers, cooldown_seconds=rule.cooldown_s,
+            history=[FleetSample(at=s.at, target=s.target, active=s.active, queued=s.queued, running=s.running)
+                     for s in samples[::-1][::step][::-1]]))
+    return FleetOverview(autoscaled=True, queues=queues)
+
+
+HISTORY_WINDOWS = {"hour": (timedelta(hours=1), 60.0), "day": (timedelta(days=1), 900.0)}  # window, bucket
+
+
+class HistoryBucket(BaseModel):
+    """One queue over one bucket of the window, from the samples taken in it."""
+
+    at: datetime = Field(description="The bucket's start.")
+    queued: int = Field(description="The most renders seen waiting.")
+    running: int = Field(description="The most renders seen running.")
+    workers: int = Field(description="The fewest workers seen serving the queue (a dip to none shows).")
+    max_workers: int = Field(description="The most workers seen serving the queue.")
+    oldest_wait_seconds: float = Field(description="The longest the render at the front of the queue had waited.")
+    finished: int = Field(description="Renders that reached a final state in the bucket.")
+    failed: int = Field(description="Of those, the renders that failed for good.")
+    mean_wait_seconds: float | None = Field(description="Submission to start, of the renders that finished in "
+                                                        "the bucket (null: none had started).")
+
+
+class QueueHistory(BaseModel):
+    """One queue's history over the window, oldest bucket first (buckets with no sample are left out)."""
+
+    queue: str
+    buckets: list[HistoryBucket]
+
+
+class History(BaseModel):
+    """The queues over the last hour or day, from samples the API takes every `history_sample_s`."""
+
+    window: str
+    bucket_seconds: float
+    sample_seconds: float
+    queues: list[QueueHistory]
+
+
+async def history(session: AsyncSession, window: str, sample_s: float, now: datetime) -> History:
+    """The queues' history over the window."""
+    span, bucket = HISTORY_WINDOWS[window]
+    bucket = max(bucket, sample_s)
+    queues = []
+    for queue in QUEUE_NAMES:
+        buckets = await queue_history.history(session, queue, now - span, bucket)
+        queues.append(QueueHistory(queue=queue, buckets=[HistoryBucket(
+            at=b.at, queued=b.queued, running=b.running, workers=b.workers, max_workers=b.max_workers,
+            oldest_wait_seconds=round(b.oldest_wait_s, 3), finished=b.finished, failed=b.failed,
+            mean_wait_seconds=None if b.mean_wait_s is None else round(b.mean_wait_s, 3)) for b in buckets]))
+    return History(window=window, bucket_seconds=bucket, sample_seconds=sample_s, queues=queues)

@@ -1,94 +1,23 @@
-"""What routes get injected: the app's services, a DB session, and the caller's tenant."""
+"""What routes get injected, as `Annotated` aliases: the services, a database session and the caller."""
 
 from __future__ import annotations
 
-import hashlib
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.problems import Problem
-from shared import jobs
-from shared.db.models import ApiKey
-from shared.jobs import utcnow
-from shared.queue import QUEUE_NAMES, Queue, QueueUnavailable
-from shared.settings import Settings
-from shared.storage import Storage
-
-
-@dataclass(frozen=True)
-class Caller:
-    tenant: str
-    admin: bool
+from api.contract import BEARER
+from api.problems import forbidden, too_many, unauthorized
+from api.ratelimit import Decision
+from api.services import Caller, Services
+from shared.keys import hash_key
 
 
-WORKER_TTL_S = 30.0  # a worker not heard from for this long no longer counts as active
-STATS_TTL_S = 1.0  # queue figures behind ETAs may be this old; `ahead` itself is always exact
-KEY_TTL_S = 30.0
-
-
-@dataclass
-class Services:
-    settings: Settings
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    queue: Queue
-    storage: Storage
-    wake_relay: list[Callable[[], None]] = field(default_factory=list)  # nudge the relay after a submit
-    _stats: dict[str, tuple[float, jobs.QueueStats]] = field(default_factory=dict)
-    _keys: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
-
-    def nudge_relay(self) -> None:
-        for wake in self.wake_relay:
-            wake()
-
-    async def queue_stats(self, session: AsyncSession, queue: str) -> jobs.QueueStats:
-        """Throughput and workers of a queue, computed at most once a second per process: every status
-        request needs them for its ETA, and five queries per request would dominate the API's cost."""
-        now = time.monotonic()
-        cached = self._stats.get(queue)
-        if cached is None or now - cached[0] > STATS_TTL_S:
-            cached = (now, await jobs.queue_stats(session, queue, utcnow(), WORKER_TTL_S))
-            self._stats[queue] = cached
-        return cached[1]
-
-    async def dead_letters(self) -> dict[str, int | None]:
-        """Dead-letter depth per queue (None: the queue service is unreachable).
-
-        Call it before opening a session: the embedded queue opens a transaction of its own, and SQLite has
-        one writer, so it must not wait behind the caller's open transaction.
-        """
-        depths: dict[str, int | None] = {}
-        for name in QUEUE_NAMES:
-            try:
-                depths[name] = (await self.queue.depth(name))[1]
-            except QueueUnavailable:
-                depths[name] = None
-        return depths
-
-    async def caller(self, key_hash: str) -> Caller | None:
-        """The tenant of an API key, remembered for a few seconds (keys are looked up on every request)."""
-        now = time.monotonic()
-        cached = self._keys.get(key_hash)
-        if cached is None or now - cached[0] > KEY_TTL_S:
-            async with self.sessions() as session:
-                row = (await session.execute(
-                    sa.select(ApiKey.tenant, ApiKey.admin).where(ApiKey.key_hash == key_hash)
-                )).first()
-            cached = (now, Caller(tenant=row.tenant, admin=bool(row.admin)) if row else None)
-            if row is not None:  # an unknown key may be created a moment later: never remember a miss
-                if len(self._keys) > 10_000:
-                    self._keys.clear()
-                self._keys[key_hash] = cached
-        return cached[1]
-
-
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """The services of this API process."""
     services: Services = request.app.state.services
     return services
 
@@ -97,6 +26,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """A session for the request, closed when it ends."""
     async with services.sessions() as session:
         yield session
 
@@ -104,21 +34,56 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+async def get_read_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """A session for a request that only reads: on SQLite it waits for no writer."""
+    async with services.reads() as session:
+        yield session
 
 
-async def get_caller(request: Request, services: ServicesDep) -> Caller:
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
+
+
+def _limit(request: Request, decision: Decision) -> None:
+    """Tell the client its limit on the response (RateLimitHeaders adds the fields); a 429 once it is spent."""
+    request.state.ratelimit = decision.headers()
+    if not decision.allowed:
+        raise too_many(f"rate limit reached; retry after {decision.retry_after_s} s", slug="rate-limited",
+                       headers=decision.headers())
+
+
+# Declares the scheme in the contract (and Swagger UI's "Authorize"); get_caller reads the header itself, so that
+# a missing or malformed one is our 401 problem, not FastAPI's.
+bearer = HTTPBearer(scheme_name=BEARER, auto_error=False,
+                    description="An API key: `floorplan keys create --tenant NAME` prints one.")
+
+
+async def get_caller(request: Request, services: ServicesDep,
+                     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+    """The tenant of the request's Bearer key, within its rate limit; a 401 without a usable key."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise Problem(401, "Unauthorized", "send your API key as 'Authorization: Bearer <key>'",
-                      slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
-    caller = await services.caller(hash_key(key.strip()))
+        raise unauthorized("send your API key as 'Authorization: Bearer <key>'")
+    key_hash = hash_key(key.strip())
+    assert services.limiter is not None
+    if not services.knows(key_hash):  # a lookup costs a query: keys not known yet are limited by address
+        address = request.client.host if request.client else "unknown"
+        _limit(request, services.limiter.take("per-address", f"addr:{address}"))
+    caller = await services.caller(key_hash)
     if caller is None:
-        raise Problem(401, "Unauthorized", "unknown API key", slug="unauthorized",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise unauthorized("unknown, revoked or expired API key")
+    _limit(request, services.limiter.take("per-key", f"key:{caller.key_id}"))
     return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def require_admin(caller: CallerDep) -> Caller:
+    """The caller, if its key is an admin key; a 403 otherwise."""
+    if not caller.admin:
+        raise forbidden("this needs an admin API key (floorplan keys create --admin)")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(require_admin)]

@@ -15,21 +15,21 @@ import uuid
 import httpx
 import structlog
 
-from api.deps import Services
-from api.routes.renders import job_resource
-from shared.db.engine import create_engine, session_factory
-from shared.db.models import PlanRow, RenderJob, WebhookSecret
+from api.presenters import job_resource
+from api.services import Services
+from shared import jobs, plans
+from shared.backends import open_backends
 from shared.jobs import utcnow
 from shared.notify import deliveries, mail, subscriptions, webhook
 from shared.notify.deliveries import Claimed, Outcome
-from shared.queue import create_queue
 from shared.settings import Settings
-from shared.storage import create_storage
 
 log = structlog.get_logger()
 
 
 class Dispatcher:
+    """Claims due deliveries and sends each in a task of its own, up to `notify_concurrency` at once."""
+
     def __init__(self, services: Services, name: str | None = None) -> None:
         self._services, self._settings = services, services.settings
         self.id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -39,6 +39,7 @@ class Dispatcher:
         self._backoff = 0.0
 
     async def run(self) -> None:
+        """Claim due deliveries and send them, notify_concurrency at a time, until cancelled."""
         self._http = webhook.client()
         try:
             while True:
@@ -78,6 +79,7 @@ class Dispatcher:
         self._wake.set()
 
     async def claim(self, limit: int) -> list[Claimed]:
+        """Lease up to `limit` due deliveries to this dispatcher."""
         async with self._services.sessions.begin() as session:
             return await deliveries.claim(session, self.id, utcnow(), limit, self._settings.notify_lease_s)
 
@@ -101,17 +103,17 @@ class Dispatcher:
     async def attempt(self, item: Claimed) -> Outcome:
         """Build the message from the render as it is now (its result link fresh), then send it."""
         async with self._services.sessions() as session:
-            job = await session.get(RenderJob, item.job_id)
+            job = await jobs.get(session, item.job_id)
             if job is None:
                 return Outcome(ok=False, error="the render no longer exists", permanent=True)
             data = (await job_resource(session, self._services, job)).model_dump(mode="json")
-            plan = await session.get(PlanRow, job.plan_id) if item.channel == subscriptions.EMAIL else None
-            secret = await session.get(WebhookSecret, item.tenant) if item.channel == subscriptions.WEBHOOK else None
+            plan_name = await plans.name(session, job.plan_id) if item.channel == subscriptions.EMAIL else None
+            secret = await subscriptions.secret(session, item.tenant) if item.channel == subscriptions.WEBHOOK else None
         if item.channel == subscriptions.EMAIL:
             if not self._settings.smtp_host:
                 return Outcome(ok=False, error="e-mail is off: FLOORPLAN_SMTP_HOST is not set")
             message = mail.message(self._settings, to=item.target, msg_id=item.delivery_id,
-                                   plan_name=plan.name if plan else job.plan_id, data=data)
+                                   plan_name=plan_name or job.plan_id, data=data)
             return await mail.send(self._settings, message)
         if secret is None:  # every subscription creates it; only a row deleted by hand gets here
             async with self._services.sessions.begin() as session:
@@ -126,15 +128,10 @@ class Dispatcher:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run a dispatcher of its own until `stop` is set (`floorplan dispatcher`)."""
-    engine = create_engine(settings)
-    services = Services(settings=settings, engine=engine, sessions=session_factory(engine),
-                        queue=create_queue(settings, engine), storage=create_storage(settings))
-    task = asyncio.create_task(Dispatcher(services).run(), name="dispatcher")
-    try:
-        await stop.wait()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await services.queue.close()
-        await services.storage.close()
-        await engine.dispose()
+    async with open_backends(settings) as backends:
+        task = asyncio.create_task(Dispatcher(Services(backends)).run(), name="dispatcher")
+        try:
+            await stop.wait()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

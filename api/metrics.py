@@ -1,5 +1,7 @@
-"""Prometheus figures for operators, for the whole service wherever its workers run: queue gauges read from
-the database at scrape time, and counters and render-time histograms fed by the job events the watcher tails.
+"""Prometheus figures for operators, for the whole service wherever its workers run.
+
+Queue gauges are read from the database at scrape time; counters and render-time histograms are fed by the job
+events the watcher tails.
 
 Every API replica reports the same cluster-wide series (aggregate them with max, not sum); the counters
 start when the replica starts, as Prometheus counters do.
@@ -11,24 +13,23 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from api.deps import WORKER_TTL_S, Services
+from api.fleet import Fleet, FleetView
+from api.services import Services
 from api.watch import Change, Watcher
-from shared.db.models import Outbox, Worker
-from shared.formats import FORMATS_BY_VIEW
+from shared import doorbells, jobs, workers
+from shared.formats import FORMATS_BY_VIEW, QUEUE_NAMES, queue_for_view
 from shared.jobs import TERMINAL, JobState, utcnow
-from shared.queue import QUEUE_NAMES, queue_for_view
 
-disable_created_metrics()  # `_created` series per counter only double what scrapers show
+# `_created` series per counter only double what scrapers show. prometheus_client leaves this one untyped.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 SNAPSHOT_TTL_S = 2.0  # scrapes closer together than this share one set of database reads
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -42,7 +43,9 @@ def _reason(code: str | None) -> str:
 
 
 class Metrics:
-    def __init__(self, services: Services, watcher: Watcher) -> None:
+    """The Prometheus registry of one API process: gauges read at scrape time, counters fed by events."""
+
+    def __init__(self, services: Services, watcher: Watcher, fleet: Fleet | FleetView | None = None) -> None:
         self.registry = CollectorRegistry()
         self.durations = Histogram("floorplan_render_duration_seconds",
                                    "Seconds from a worker's claim to the stored result, per successful render.",
@@ -56,14 +59,21 @@ class Metrics:
         self.retries = Counter("floorplan_render_retries",
                                "Render attempts that failed and went back into the queue, by reason.",
                                ["queue", "reason"], registry=self.registry)
+        self.reused = Counter("floorplan_renders_reused", "Renders answered with the stored result of an identical "
+                              "render of the same tenant (no render of their own).", ["queue"], registry=self.registry)
+        self.coalesced = Counter("floorplan_renders_coalesced", "Renders that rode along with an identical render "
+                                 "queued or running (no place in line of their own).", ["queue"],
+                                 registry=self.registry)
         for view, formats in FORMATS_BY_VIEW.items():
             queue = queue_for_view(view)
             self.submitted.labels(queue)
+            self.reused.labels(queue)
+            self.coalesced.labels(queue)
             for state in sorted(TERMINAL):
                 self.finished.labels(queue, state)
             for fmt in formats:
                 self.durations.labels(view, fmt)
-        self.database = DatabaseFigures(services, watcher)
+        self.database = DatabaseFigures(services, watcher, fleet)
         self.registry.register(self.database)
         ProcessCollector(registry=self.registry)
         watcher.listeners.append(self.observe)
@@ -71,16 +81,20 @@ class Metrics:
     def observe(self, changes: list[Change]) -> None:
         """Count what the job events say happened (the watcher calls this with every batch it reads)."""
         for change in changes:
-            if change.state == JobState.QUEUED:
-                if change.attempt == 0:
+            message = change.message or ""
+            if message.startswith(jobs.COALESCED):
+                self.coalesced.labels(change.queue).inc()
+            elif change.state == JobState.QUEUED:
+                if message == "submitted":
                     self.submitted.labels(change.queue).inc()
-                else:
-                    retry = _RETRY.match(change.message or "")
-                    self.retries.labels(change.queue, _reason(retry.group(1) if retry else change.error_code)).inc()
+                elif retry := _RETRY.match(message):  # a failed attempt back in line (not a follower, not a release)
+                    self.retries.labels(change.queue, _reason(retry.group(1))).inc()
             elif change.state in TERMINAL:
                 self.finished.labels(change.queue, change.state).inc()
                 if change.state == JobState.FAILED:
                     self.failures.labels(change.queue, _reason(change.error_code)).inc()
+                elif change.state == JobState.SUCCEEDED and message.startswith(jobs.REUSED):
+                    self.reused.labels(change.queue).inc()
                 elif change.state == JobState.SUCCEEDED and change.started_at and change.finished_at:
                     seconds = (change.finished_at - change.started_at).total_seconds()
                     self.durations.labels(change.view, change.format).observe(max(0.0, seconds))
@@ -95,13 +109,14 @@ class Metrics:
 class DatabaseFigures(Collector):
     """Gauges read from the database: cheap indexed queries, at most once per SNAPSHOT_TTL_S."""
 
-    def __init__(self, services: Services, watcher: Watcher) -> None:
-        self._services, self._watcher = services, watcher
+    def __init__(self, services: Services, watcher: Watcher, fleet: Fleet | FleetView | None = None) -> None:
+        self._services, self._watcher, self._fleet = services, watcher, fleet
         self._families: list[Metric] = []
         self._read_at = -SNAPSHOT_TTL_S
         self._lock = asyncio.Lock()
 
     def collect(self) -> Iterator[Metric]:
+        """Every metric family for a scrape, from the last snapshot."""
         yield from self._families
         yield GaugeMetricFamily("floorplan_live_waiters",
                                 "Streams and long polls waiting on render changes in this API process.",
@@ -110,8 +125,20 @@ class DatabaseFigures(Collector):
         yield GaugeMetricFamily("floorplan_watcher_lag_seconds",
                                 "Seconds since this API process last read new job events (live status).",
                                 value=time.monotonic() - polled if polled is not None else float("nan"))
+        if self._fleet is not None and self._fleet.autoscaled:
+            target = GaugeMetricFamily("floorplan_workers_target", "Workers the autoscaler wants per queue (serve "
+                                       "--workers auto): ceil(backlog / backlog per worker), within bounds.",
+                                       labels=["queue"])
+            running = GaugeMetricFamily("floorplan_fleet_workers", "Worker processes the embedded fleet runs per "
+                                        "queue, not counting those draining.", labels=["queue"])
+            for queue, wanted in self._fleet.targets().items():
+                target.add_metric([queue], wanted)
+                running.add_metric([queue], self._fleet.active(queue))
+            yield target
+            yield running
 
     async def refresh(self) -> None:
+        """Read the queue figures again, at most once per snapshot TTL however many scrapes come."""
         async with self._lock:
             if time.monotonic() - self._read_at >= SNAPSHOT_TTL_S:
                 self._families = await self._read()
@@ -122,15 +149,10 @@ class DatabaseFigures(Collector):
         # No sample for a queue whose service is unreachable, rather than a wrong one.
         dead_letters = {name: n for name, n in (await services.dead_letters()).items() if n is not None}
         now = utcnow()
-        async with services.sessions() as session:
-            stats = [await services.queue_stats(session, name) for name in QUEUE_NAMES]
-            workers = (await session.execute(
-                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Worker.concurrency), 0))
-                .where(Worker.seen_at >= now - timedelta(seconds=WORKER_TTL_S))
-            )).one()
-            backlog = (await session.execute(
-                sa.select(sa.func.count(), sa.func.min(Outbox.available_at)).where(Outbox.available_at <= now)
-            )).one()
+        async with services.reads() as session:
+            stats = [await services.queue_figures(session, name) for name in QUEUE_NAMES]
+            live = await workers.active(session, now, services.settings.worker_ttl_s)
+            backlog = await doorbells.backlog(session, now)
 
         def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
             return GaugeMetricFamily(name, doc, labels=labels)
@@ -159,18 +181,20 @@ class DatabaseFigures(Collector):
         return [
             depth, oldest, by_state, active, slots, dead,
             GaugeMetricFamily("floorplan_workers_active", "Worker processes seen in the last "
-                                                          f"{WORKER_TTL_S:.0f} seconds.", value=workers[0]),
+                                                          f"{services.settings.worker_ttl_s:.0f} seconds.",
+                              value=len(live)),
             GaugeMetricFamily("floorplan_worker_slots", "Concurrent renders of all active workers.",
-                              value=workers[1]),
-            GaugeMetricFamily("floorplan_outbox_backlog", "Enqueued jobs due to be sent to their queue.",
+                              value=sum(w.concurrency for w in live)),
+            GaugeMetricFamily("floorplan_outbox_backlog", "Doorbells due to be rung on their queue.",
                               value=count),
             GaugeMetricFamily("floorplan_outbox_oldest_age_seconds",
-                              "How long the oldest due outbox row has waited (0 when none).",
+                              "How long the oldest due doorbell has waited (0 when none).",
                               value=max(0.0, (now - first_due).total_seconds()) if first_due else 0.0),
         ]
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
+    """The app's Metrics, for a route's dependency."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 

@@ -16,17 +16,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.formats import FORMATS_BY_VIEW, MAX_PIXELS, MAX_SIDE_BY_VIEW
+from shared.formats import FORMATS_BY_VIEW, MAX_PIXELS, MAX_SIDE_BY_VIEW, Format, View
+from shared.importers.common import WarningKind
 from shared.plan import Plan, json_path
 from shared.render_limits import request_problems
 from shared.render_options import OPTIONS_BY_VIEW, Options2D
+from shared.states import JobState, Priority, WebhookEvent
 
-View = Literal["2d", "3d"]
-Format = Literal["png", "svg", "pdf", "jpeg", "webp"]
+PositionPolicy = Literal["fair", "fifo"]
 
-
-WebhookEvent = Literal["started", "completed"]
-_ADDRESS_PART = r"[^@\s<>()\[\],;:\"]+"
+_ADDRESS_PART = r'[^@\s<>()\[\],;:"]+'  # no needless escapes: clients compile it as an ECMAScript regex
 EmailAddress = Annotated[str, Field(max_length=254, pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$",
                                     examples=["ops@example.com"])]
 
@@ -37,7 +36,7 @@ class WebhookSubscription(BaseModel):
                               description="An https URL on a public address.")]
     events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=2, description=(
         "`started`: a worker began rendering (once per render); `completed`: it succeeded, failed or was "
-        "canceled."))] = ["completed"]
+        "canceled."))] = [WebhookEvent.COMPLETED]
 
 
 class RenderRequest(BaseModel):
@@ -46,6 +45,13 @@ class RenderRequest(BaseModel):
     format: Format = "png"
     width: Annotated[int, Field(ge=16, le=8192, description="Pixels (raster) or the SVG/PDF canvas size.")] = 1600
     height: Annotated[int, Field(ge=16, le=8192)] = 1200
+    cache: bool = Field(default=True, description=(
+        "Reuse an identical render of yours: its stored result when one succeeded (the answer is `succeeded` at "
+        "once, with `result.reused_from`), or the render itself while one is queued or running (this one finishes "
+        "with it, taking no place in line of its own). `false` always renders anew."))
+    priority: Priority = Field(default=Priority.NORMAL, description=(
+        "Orders this tenant's own renders only (`high` for interactive work, `low` for batch work); other "
+        "tenants' renders keep their fair share whatever it says."))
     options: dict[str, Any] = Field(default={}, validate_default=True,
                                     description="Per view: see the Options2D and Options3D schemas.",
                                     json_schema_extra={"anyOf": [{"$ref": "#/components/schemas/Options2D"},
@@ -94,14 +100,40 @@ class PlanResource(PlanSummary):
     plan: Plan
 
 
+class ImportWarningItem(BaseModel):
+    path: str = Field(description="Where in the source file, e.g. `/home/doorOrWindow[3]` or `layers.l1.holes.h2`.")
+    kind: WarningKind
+    message: str
+
+
+class ImportReport(BaseModel):
+    format: str = Field(description="The format the body was read as.")
+    warnings: list[ImportWarningItem] = Field(description=(
+        "What the import changed or left out: values clamped into range, overlapping openings merged, "
+        "elements dropped, values defaulted. Empty when the file converted as it was."))
+
+
+class PlanCreated(PlanResource):
+    import_: ImportReport | None = Field(default=None, alias="import", description=(
+        "For a file another editor saved: how it was imported; null for a plan v1 body."))
+
+
 class PlanPage(BaseModel):
     items: list[PlanSummary]
     next_cursor: str | None
 
 
 class QueuePosition(BaseModel):
+    """Where a queued render stands, as the scheduler itself predicts it."""
+
     name: str
-    ahead: int = Field(description="Jobs of the same queue that will run before this one.")
+    ahead: int = Field(description=(
+        "Renders the scheduler will start before this one if nothing new arrives: exact, not an estimate. "
+        "Under the `fair` policy a render submitted later by another tenant can take a place before this one "
+        "(it gets its fair share), so `ahead` can rise as well as fall."))
+    position_policy: PositionPolicy = Field(description=(
+        "What `ahead` counts in: `fair` (weighted fair shares between tenants; each tenant's renders by priority, "
+        "then submission) or `fifo` (one line for all, by priority, then submission)."))
     eta_seconds: float | None = Field(description="Estimated seconds until this job is finished; "
                                                   "null while no worker serves the queue.")
     starts_in_seconds: float | None = Field(default=None, description="Estimated seconds until a worker starts "
@@ -113,6 +145,8 @@ class RenderResult(BaseModel):
     content_type: str
     bytes: int
     expires_at: datetime
+    reused_from: str | None = Field(default=None, description="The render whose stored result this one reused, "
+                                                            "if it needed no render of its own.")
 
 
 class RenderErrorInfo(BaseModel):
@@ -129,7 +163,8 @@ class RenderJobResource(BaseModel):
     width: int
     height: int
     options: dict[str, Any]
-    state: Literal["queued", "running", "succeeded", "failed", "canceled"]
+    priority: Priority
+    state: JobState
     queue: QueuePosition | None = None
     attempts: int
     created_at: datetime
@@ -146,7 +181,7 @@ class RenderPage(BaseModel):
 
 class JobEventResource(BaseModel):
     at: datetime
-    state: str
+    state: JobState
     attempt: int
     worker: str | None
     message: str | None
@@ -157,13 +192,18 @@ class JobEventList(BaseModel):
 
 
 class QueueResource(BaseModel):
+    """One render queue now."""
+
     name: str
     queued: int
     running: int
-    oldest_age_seconds: float | None
+    oldest_age_seconds: float | None = Field(description="How long the oldest queued render has waited; null when "
+                                                         "none is queued.")
     active_workers: int
+    slots: int = Field(description="Renders the active workers can run at once.")
     completed_last_minute: int
-    dead_letter: int
+    dead_letter: int | None = Field(description="Renders that failed for good in the last 14 days (the dead-letter "
+                                                "queue's depth); null while the queue service is unreachable.")
 
 
 class QueueList(BaseModel):
@@ -192,11 +232,23 @@ class ProblemDetails(BaseModel):
 
 
 def problem(description: str) -> dict[str, Any]:
+    """A route's `responses` entry for an error answered with a problem body."""
     return {"model": ProblemDetails, "description": description}
 
 
+_RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Seconds until a request may succeed.", "schema": {"type": "integer"}},
+    "RateLimit-Policy": {"description": "The limit (draft-ietf-httpapi-ratelimit-headers): quota `q`, window "
+                                        "`w` seconds.", "schema": {"type": "string"}},
+    "RateLimit": {"description": "What is left: `r` requests, full again in `t` seconds.",
+                  "schema": {"type": "string"}},
+}
+
 V1_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: problem("Missing or unknown API key."),
+    400: problem("The body is not JSON, or a parameter cannot be read (such as a cursor)."),
+    401: problem("Missing, unknown, revoked or expired API key."),
+    429: {**problem("Rate limit reached (per API key, or per client address for keys not yet known); retry "
+                    "after `Retry-After` seconds."), "headers": _RATE_LIMIT_HEADERS},
     404: problem("No such resource for this tenant."),
     422: problem("The request is invalid; `errors` names each bad value by its path."),
 }

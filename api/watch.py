@@ -1,5 +1,6 @@
-"""Live status without a connection per client: one task per API process tails job changes in the database
-and wakes the streams and long polls that wait on those jobs.
+"""Live status without a connection per client: one task per API process tails job changes.
+
+It reads them from the database and wakes the streams and long polls that wait on those jobs.
 
 Every state change writes a `job_events` row, so the watcher reads new rows by id (a primary-key range, a
 few times a second) and pokes the subscribers of each job. `ahead` changes without an event of its own job:
@@ -19,14 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-import sqlalchemy as sa
 import structlog
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import jobs
-from shared.db.models import JobEvent, RenderJob
-from shared.jobs import JobState
+from shared.settings import Settings
 
 log = structlog.get_logger()
 
@@ -69,6 +68,7 @@ class Subscription:
         self._poked = asyncio.Event()
 
     def poke(self) -> None:
+        """Wake the waiter: its job has changed."""
         self._poked.set()
 
     async def wait(self, timeout_s: float) -> bool:
@@ -92,13 +92,16 @@ class Subscription:
         return True
 
     def close(self) -> None:
+        """Stop listening for the job's changes."""
         self._watcher._unsubscribe(self)
 
 
 class Watcher:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, poll_s: float = POLL_S,
+    """One per API process: tails job events and wakes the streams and long polls waiting on their jobs."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, *, poll_s: float = POLL_S,
                  position_every_s: float = POSITION_EVERY_S) -> None:
-        self._sessions = sessions
+        self._sessions, self._settings = sessions, settings
         self._poll_s, self._position_every_s = poll_s, position_every_s
         self._subs: dict[str, set[Subscription]] = {}
         self._high: int | None = None  # highest event id read
@@ -113,6 +116,7 @@ class Watcher:
 
     @contextlib.contextmanager
     def subscribe(self, job_id: str) -> Iterator[Subscription]:
+        """Listen for changes of `job_id` while the context is open."""
         sub = Subscription(self, job_id)
         self._subs.setdefault(job_id, set()).add(sub)
         try:
@@ -135,6 +139,7 @@ class Watcher:
     # -- the loop -----------------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Tail the job events and wake the waiters of each changed job, until cancelled."""
         backoff = 0.0
         while True:
             try:
@@ -170,16 +175,10 @@ class Watcher:
         async with self._sessions() as session:
             if self._high is None:
                 # Start at the present: nobody waits on what happened before this process started.
-                self._high = int(await session.scalar(sa.select(sa.func.max(JobEvent.id))) or 0)
+                self._high = await jobs.newest_event_id(session)
                 return [], False
-            rows = list((await session.execute(
-                CHANGES.where(JobEvent.id > self._high).order_by(JobEvent.id).limit(TAIL_BATCH)
-            )).all())
-            late = []
-            if self._gaps:
-                late = list((await session.execute(
-                    CHANGES.where(JobEvent.id.in_(sorted(self._gaps)[:TAIL_BATCH]))
-                )).all())
+            rows = await jobs.changes_after(session, self._high, TAIL_BATCH)
+            late = await jobs.changes_by_id(session, sorted(self._gaps)[:TAIL_BATCH]) if self._gaps else []
         now = time.monotonic()
         for row in late:
             self._gaps.pop(row.id, None)
@@ -216,30 +215,14 @@ class Watcher:
         for start in range(0, len(ids), 100):
             # A short session per chunk: on SQLite every transaction holds the one write lock.
             async with self._sessions() as session:
-                watched = (await session.execute(
-                    sa.select(RenderJob).where(RenderJob.id.in_(ids[start:start + 100]),
-                                               RenderJob.state == JobState.QUEUED)
-                )).scalars().all()
-                for job in watched:
+                for job in await jobs.queued_among(session, ids[start:start + 100]):
                     if not refresh and job.queue not in moved:
                         continue
-                    count = await jobs.ahead(session, job)
+                    count = (await jobs.place(session, self._settings, job)).ahead
                     for sub in self._subs.get(job.id, ()):
                         if sub.ahead != count:
                             sub.ahead = count
                             sub.poke()
-
-
-# New job events, with what listeners need of their jobs (a primary-key join).
-CHANGES = (sa.select(JobEvent.id, JobEvent.job_id, JobEvent.state, JobEvent.attempt, JobEvent.message,
-                     RenderJob.queue, RenderJob.view, RenderJob.format, RenderJob.started_at, RenderJob.finished_at,
-                     RenderJob.error_code)
-           .join(RenderJob, RenderJob.id == JobEvent.job_id))
-
-
-async def latest_event_id(session: AsyncSession, job_id: str) -> int:
-    """The id of the job's newest event: what a client has seen of it, for Last-Event-ID and long polls."""
-    return int(await session.scalar(sa.select(sa.func.max(JobEvent.id)).where(JobEvent.job_id == job_id)) or 0)
 
 
 _WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
@@ -253,7 +236,8 @@ def requested_wait(prefer: str | None) -> int | None:
     return min(int(match.group(1)), MAX_WAIT_S)
 
 
-def get_watcher(request: Request) -> Watcher:
+async def get_watcher(request: Request) -> Watcher:
+    """The app's Watcher, for a route's dependency."""
     watcher: Watcher = request.app.state.watcher
     return watcher
 

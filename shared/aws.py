@@ -53,6 +53,7 @@ class AwsClient:
         self._lock = asyncio.Lock()
 
     async def get(self) -> Any:
+        """The client, opened on first use and shared after."""
         if self._client is None:
             async with self._lock:
                 if self._client is None:
@@ -75,6 +76,7 @@ class AwsClient:
             raise unavailable(f"{self._service} {what} failed: {exc}") from exc
 
     async def close(self) -> None:
+        """Close the client, if one was opened."""
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
             await stack.aclose()

@@ -9,6 +9,7 @@ import structlog
 
 
 def configure_logging(level: str = "INFO") -> None:
+    """Log JSON lines to stderr at `level`, alembic's chatter left out."""
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin, every start
     structlog.configure(

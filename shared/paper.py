@@ -37,6 +37,7 @@ class SheetLayout:
 
     @property
     def sheets(self) -> int:
+        """How many sheets the layout takes."""
         return self.columns * self.rows
 
     @property
@@ -59,6 +60,15 @@ def floor_extent(floor: Floor) -> Bounds | None:
         half = wall.thickness / 2
         xs += [wall.a.x - half, wall.a.x + half, wall.b.x - half, wall.b.x + half]
         ys += [wall.a.y - half, wall.a.y + half, wall.b.y - half, wall.b.y + half]
+        circle = wall.circle()
+        if circle is not None:
+            # A curved wall bulges beyond its ends: its outer face, every 10 degrees.
+            steps = max(2, math.ceil(abs(math.degrees(circle.sweep)) / 10))
+            for i in range(steps + 1):
+                for across in (-half, half):
+                    x, y = circle.point(wall.length * i / steps, across)
+                    xs.append(x)
+                    ys.append(y)
         # A door leaf swings out of the wall by its width (half of it for a pair), to its `swing` side.
         if wall.length:
             nx, ny = -(wall.b.y - wall.a.y) / wall.length, (wall.b.x - wall.a.x) / wall.length
@@ -84,8 +94,10 @@ def floor_extent(floor: Floor) -> Bounds | None:
 
 
 def sheet_layout(floor: Floor, scale: str, paper: str, orientation: str) -> SheetLayout:
-    """The sheets a floor needs at `scale` ("1:50") on `paper` ("A4"); `orientation` auto picks the one with
-    fewer sheets (landscape on a tie when the floor is wider than deep)."""
+    """The sheets a floor needs at `scale` ("1:50") on `paper` ("A4").
+
+    `orientation` auto picks the one with fewer sheets (landscape on a tie when the floor is wider than deep).
+    """
     factor = SCALES[scale]
     extent = floor_extent(floor) or (0.0, 0.0, 100.0, 100.0)
     pad = ANNOTATION_MM * factor / 10

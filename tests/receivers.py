@@ -63,8 +63,11 @@ class Received:
 
 
 class Receiver:
-    """A webhook endpoint on 127.0.0.1. It records every request and answers from `script` (in order), then
-    with `default`. It can be stopped and started again on the same port (a receiver that is down)."""
+    """A webhook endpoint on 127.0.0.1 that records every request and answers from a script.
+
+    It answers from `script` (in order), then with `default`. It can be stopped and started again on the same
+    port (a receiver that is down).
+    """
 
     def __init__(self, *, script: list[Answer] | None = None, default: Answer | None = None) -> None:
         self.port = free_port()
@@ -139,8 +142,10 @@ class Receiver:
 
 
 class Mailbox:
-    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it accepts; `refuse` answers the next DATA
-    commands with a temporary failure, as a server under load would."""
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it accepts.
+
+    `refuse` answers the next DATA commands with a temporary failure, as a server under load would.
+    """
 
     def __init__(self) -> None:
         self.port = free_port()

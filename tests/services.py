@@ -71,6 +71,11 @@ class MotoServer:
                     self._fail(f"moto_server did not answer on {self.url} in {self._start_timeout_s} s")
                 time.sleep(0.1)
 
+    async def lose_everything(self) -> None:
+        """Make the service forget every queue, message and bucket, as an emulator restarted empty would."""
+        async with httpx.AsyncClient() as client:
+            (await client.post(f"{self.url}/moto-api/reset")).raise_for_status()
+
     def _fail(self, reason: str) -> NoReturn:
         self._log.seek(0)
         output = self._log.read().decode(errors="replace")[-4000:]

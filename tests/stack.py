@@ -16,15 +16,22 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
 from tests.services import MotoServer, aws_env, free_port
 
 FLOORPLAN = str(Path(sys.executable).parent / "floorplan")
-MARIADB = {"host": os.environ.get("FLOORPLAN_TEST_MYSQL_HOST", "127.0.0.1"),
-           "port": int(os.environ.get("FLOORPLAN_TEST_MYSQL_PORT", "3306")), "user": "root", "password": ""}
+class MariaDB(TypedDict):
+    host: str
+    port: int
+    user: str
+    password: str
+
+
+MARIADB: MariaDB = {"host": os.environ.get("FLOORPLAN_TEST_MYSQL_HOST", "127.0.0.1"),
+                    "port": int(os.environ.get("FLOORPLAN_TEST_MYSQL_PORT", "3306")), "user": "root", "password": ""}
 
 # Short timings so that retries, leases and heartbeats play out within a test.
 FAST = {
@@ -34,6 +41,9 @@ FAST = {
     "FLOORPLAN_QUEUE_WAIT_S": "1",
     "FLOORPLAN_RELAY_INTERVAL_S": "0.2",
     "FLOORPLAN_LOG_LEVEL": "INFO",
+    # Far above what any test sends, but for the tests of the limits themselves (which set their own).
+    "FLOORPLAN_RATE_LIMIT_RPS": "100000",
+    "FLOORPLAN_RATE_LIMIT_BURST": "100000",
 }
 
 
@@ -61,12 +71,15 @@ def drop_mysql_database(name: str) -> None:
 
 class Stack:
     def __init__(self, profile: str, *, workers: int = 2, moto: MotoServer | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, serve_args: tuple[str, ...] | None = None,
+                 api_processes: int = 1) -> None:
         if profile not in ("embedded", "production"):
             raise ValueError(profile)
         if profile == "production" and moto is None:
             raise ValueError("the production profile needs a moto_server")
         self.profile, self.workers, self.moto = profile, workers, moto
+        self.serve_args = serve_args  # run `serve` with these instead of --workers N (on either profile)
+        self.api_processes = api_processes  # one unless a test is about more: fewer processes on a shared machine
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix=f"fp-{profile}-"))
@@ -99,14 +112,18 @@ class Stack:
 
     def start(self) -> Stack:
         self.cli("migrate")
-        if self.profile == "embedded":
-            self._spawn("serve", "serve", "--port", str(self.port), "--workers", str(self.workers))
+        if self.profile == "embedded" or self.serve_args is not None:  # serve runs on either profile's backends
+            self._spawn("serve", "serve", "--port", str(self.port), *self._serve_args())
         else:
-            self._spawn("api", "api", "--port", str(self.port))
+            self._spawn("api", "api", "--port", str(self.port), "--api-processes", str(self.api_processes))
             if self.workers:
                 self.start_worker()
         self.wait_ready()
         return self
+
+    def _serve_args(self) -> tuple[str, ...]:
+        workers = self.serve_args if self.serve_args is not None else ("--workers", str(self.workers))
+        return (*workers, "--api-processes", str(self.api_processes))
 
     def start_worker(self, name: str = "worker") -> subprocess.Popen[bytes]:
         return self._spawn(name, "worker", "--concurrency", str(self.workers))
@@ -116,10 +133,10 @@ class Stack:
 
         Embedded, the workers live in the `serve` process, so the API restarts with them.
         """
-        self.workers = workers
+        self.workers, self.serve_args = workers, None
         if self.profile == "embedded":
             self.stop_process("serve", sig)
-            self._spawn("serve", "serve", "--port", str(self.port), "--workers", str(workers))
+            self._spawn("serve", "serve", "--port", str(self.port), *self._serve_args())
         else:
             self.stop_process("worker", sig)
             self.start_worker()
@@ -175,6 +192,10 @@ class Stack:
         path = self.dir / f"{name}.log"
         return path.read_text(errors="replace")[-6000:] if path.exists() else ""
 
+    def logged(self, text: str) -> bool:
+        """Whether any of the stack's processes has logged `text` (whole logs, not their tails)."""
+        return any(text in path.read_text(errors="replace") for path in self.dir.glob("*.log"))
+
     def logs(self) -> str:
         return "\n".join(f"--- {n} ---\n{self.log(n)}" for n in self.processes)
 
@@ -187,26 +208,37 @@ class Stack:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.key(tenant)}"},
                             timeout=30, **kwargs)
 
-    def worker_pid(self) -> int:
-        name = "serve" if self.profile == "embedded" else "worker"
-        return self.processes[name].pid
+    def worker_pid(self, timeout_s: float = 30) -> int:
+        """The worker process: `floorplan worker` in production, the `python -m worker` that `serve` runs."""
+        if self.profile == "production":
+            return self.processes["worker"].pid
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:  # serve starts (and restarts) it
+            found = children(self.processes["serve"].pid, b"worker\x00run")
+            if found:
+                return found[0]
+            time.sleep(0.1)
+        raise AssertionError(f"no worker process under serve:\n{self.logs()}")
 
     def render_children(self) -> list[int]:
         """PIDs of the render child processes of the worker process."""
-        parent = self.worker_pid()
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if ppid == parent and b"worker.child" in cmdline:
-                pids.append(int(entry.name))
-        return pids
+        return children(self.worker_pid(), b"worker.child")
+
+
+def children(parent: int, marker: bytes) -> list[int]:
+    """PIDs of the processes whose parent is `parent` and whose command line holds `marker`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and marker in cmdline:
+            pids.append(int(entry.name))
+    return sorted(pids)
 
 
 TERMINAL = ("succeeded", "failed", "canceled")

@@ -194,7 +194,7 @@ def test_malformed_input_gets_a_4xx_problem_never_a_500(stack: Stack) -> None:
         plan_id = create_plan(client, SPEC_EXAMPLE)
         renders = f"/v1/plans/{plan_id}/renders"
         nan_plan = '{"name": "n", "floors": [{"walls": [{"a": {"x": NaN, "y": 0}, "b": {"x": 1, "y": 0}}]}]}'
-        cases = [
+        cases: list[tuple[str, str, dict[str, Any], int]] = [
             ("POST", "/v1/plans", {"content": b'{"name": "x", "floors": [', "headers": {"content-type":
                                                                                       "application/json"}}, 400),
             ("POST", "/v1/plans", {"content": nan_plan.encode(), "headers": {"content-type": "application/json"}},

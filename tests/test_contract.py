@@ -30,3 +30,6 @@ def test_every_v1_operation_documents_its_problem_responses() -> None:
             continue
         for method, operation in operations.items():
             assert "401" in operation["responses"], f"{method.upper()} {path} documents no 401"
+            limited = operation["responses"].get("429", {})
+            assert {"Retry-After", "RateLimit", "RateLimit-Policy"} <= set(limited.get("headers", {})), \
+                f"{method.upper()} {path} documents no rate limit"

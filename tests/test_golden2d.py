@@ -20,11 +20,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shared.importers import import_file
 from shared.plan import parse_plan
 from worker.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 UPDATE = os.environ.get("FLOORPLAN_UPDATE_GOLDEN") == "1"
 MEAN_DIFF = 1.0  # mean absolute difference per channel, of 255
 CHANGED_SHARE = 0.002  # share of pixels that differ by more than CHANGED in any channel
@@ -42,6 +44,14 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("import-react-planner-doors", "import-react-planner-doors.json", {}),
     ("import-react-planner-flat", "import-react-planner-flat.json", {}),
     ("import-fml", "import-fml.json", {}),
+    ("two-storey-house-all-floors", "two-storey-house.json", {"floor": "all", "totals": True}),
+    ("curved-bay", "curved-bay.json", {}),
+]
+# Files other editors saved, imported at test time: a change in an importer shows here as in a renderer.
+IMPORTED: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("sh3d-studio", "sh3d-studio-Home.xml", "sh3d", {}),
+    ("sh3d-house-all-floors", "sh3d-2bedroom-house-with-basement-Home.xml", "sh3d", {"floor": "all"}),
+    ("ifc-blenderbim-openings", "ifc4-project0-openings.ifc", "ifc", {}),
 ]
 WIDTH, HEIGHT = 1000, 750
 
@@ -78,6 +88,14 @@ def _compare(name: str, actual: Image.Image) -> None:
 @pytest.mark.parametrize(("name", "example", "options"), CASES, ids=[case[0] for case in CASES])
 def test_example_matches_its_reviewed_render(name: str, example: str, options: dict[str, Any]) -> None:
     png = render(_load(example), "2d", "png", WIDTH, HEIGHT, options)
+    _compare(name, Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize(("name", "sample", "fmt", "options"), IMPORTED, ids=[case[0] for case in IMPORTED])
+def test_an_imported_file_matches_its_reviewed_render(name: str, sample: str, fmt: str,
+                                                      options: dict[str, Any]) -> None:
+    plan = import_file((SAMPLES / sample).read_bytes(), fmt).plan
+    png = render(plan, "2d", "png", WIDTH, HEIGHT, options)
     _compare(name, Image.open(io.BytesIO(png)).convert("RGB"))
 
 

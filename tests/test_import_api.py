@@ -38,6 +38,44 @@ def test_a_foreign_file_is_imported_by_its_media_type(stack: Stack, name: str, m
         assert client.get(response.headers["Location"]).json()["plan"] == response.json()["plan"]
 
 
+@pytest.mark.parametrize(("name", "media", "walls"), [
+    ("sh3d-studio-Home.xml", "application/vnd.sweethome3d+xml", 16),
+    ("ifc4-project0-openings.ifc", "application/x-step", 5),
+], ids=["sweet-home-3d", "ifc"])
+def test_sweet_home_3d_and_ifc_files_are_imported_by_media_type(stack: Stack, name: str, media: str,
+                                                               walls: int) -> None:
+    with stack.client() as client:
+        response = client.post("/v1/plans", content=sample(name), headers={"content-type": media})
+        assert response.status_code == 201, response.text
+        assert len(response.json()["plan"]["floors"][0]["walls"]) == walls
+        # ?format= overrides a media type that says nothing, such as application/octet-stream.
+        fmt = "sh3d" if "sweethome3d" in media else "ifc"
+        again = client.post("/v1/plans", params={"format": fmt}, content=sample(name),
+                            headers={"content-type": "application/octet-stream"})
+        assert again.status_code == 201, again.text
+
+
+def test_the_answer_says_what_the_import_changed(stack: Stack) -> None:
+    with stack.client() as client:
+        response = client.post("/v1/plans", content=sample("react-planner-myscene-px.json"),
+                               headers={"content-type": "application/vnd.react-planner+json"})
+        assert response.status_code == 201, response.text
+        report = response.json()["import"]
+        assert report["format"] == "react-planner"
+        assert [w["kind"] for w in report["warnings"]] == ["merged"] * 6
+        assert report["warnings"][0]["path"] == "layers.layer-1.holes.w2"
+        plain = client.post("/v1/plans", json=SPEC_EXAMPLE)
+        assert plain.json()["import"] is None
+
+
+def test_a_broken_sweet_home_3d_file_is_a_422_naming_the_place(stack: Stack) -> None:
+    with stack.client() as client:
+        response = client.post("/v1/plans", content=b"<home><wall xStart='0'></home>",
+                               headers={"content-type": "application/vnd.sweethome3d+xml"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["path"] == "Home.xml:1:26"  # line 1, at "home>"
+
+
 def test_format_query_selects_the_importer_for_plain_json(stack: Stack) -> None:
     with stack.client() as client:
         response = client.post("/v1/plans", params={"format": "fml"}, content=sample("fml-one-bedroom.json"),
@@ -100,3 +138,18 @@ def test_drawings_over_the_output_limits_are_refused_at_submit(stack: Stack) -> 
         fits = client.post(f"/v1/plans/{plan_id}/renders",
                            json={"format": "pdf", "options": {"scale": "1:100", "paper": "A3"}})
         assert fits.status_code == 202, fits.text
+
+
+def test_render_options_for_floors_and_branding_are_checked_at_submit(stack: Stack) -> None:
+    with stack.client() as client:
+        plan_id = create_plan(client, SPEC_EXAMPLE)
+        url_logo = client.post(f"/v1/plans/{plan_id}/renders", json={
+            "format": "png", "options": {"branding": {"logo_png_base64": "https://example.com/logo.png"}}})
+        assert url_logo.status_code == 422
+        assert "base64" in url_logo.text
+        every_floor = client.post(f"/v1/plans/{plan_id}/renders",
+                                  json={"format": "pdf", "options": {"floor": "all", "totals": True}})
+        assert every_floor.status_code == 202, every_floor.text
+        stacked = client.post(f"/v1/plans/{plan_id}/renders",
+                              json={"view": "3d", "options": {"floors": "all", "cutaway": True}})
+        assert stacked.status_code == 202, stacked.text

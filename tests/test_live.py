@@ -1,10 +1,13 @@
-"""Live status: a render's server-sent event stream and `Prefer: wait` long polls, in both profiles, and the
-one watcher per API process that wakes them without a database connection per waiting client."""
+"""Live status: a render's server-sent event stream and `Prefer: wait` long polls, in both profiles.
+
+And the one watcher per API process that wakes them without a database connection per waiting client.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -21,8 +24,10 @@ from api.watch import Watcher, requested_wait
 from shared import jobs
 from shared.db.models import JobEvent, RenderJob
 from shared.jobs import utcnow
+from tests import jobstore
+from tests.jobstore import SETTINGS
 from tests.plans import SPEC_EXAMPLE
-from tests.stack import Stack, create_plan, submit
+from tests.stack import Stack, create_plan, submit, wait_for
 
 LIFECYCLE = ["queued", "running", "succeeded"]
 
@@ -82,33 +87,49 @@ def idle(profile: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
 # -- the stream ---------------------------------------------------------------------------------------------
 
 
-def test_a_stream_sends_the_render_now_then_each_change_and_closes_after_it_finishes(stack: Stack) -> None:
-    with stack.client() as client:
+def test_a_stream_sends_the_render_now_then_each_change_and_closes_after_it_finishes(
+        make_stack: Callable[..., Stack]) -> None:
+    service = make_stack(workers=0)  # the worker is started once the stream is open: no race with the render
+    with service.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        job = submit(client, plan_id, width=2400, height=1800)
-        seen = list(stream(client, job["id"]))
-        assert seen, "no event"
+        job = submit(client, plan_id, width=200, height=150)  # a fast render: its states come close together
+        events = stream(client, job["id"])
+        start = next(events)
+        assert (start.event, start.data["state"]) == ("state", "queued"), start
+        service.workers = 1
+        service.start_worker()
+        seen = [start, *events]
         assert all(e.event == "state" for e in seen), [e.event for e in seen if e.event != "state"]
-        states = [e.data["state"] for e in seen]
-        assert states[0] in ("queued", "running") and states[-1] == "succeeded", states
-        assert states == sorted(states, key=LIFECYCLE.index) and len(set(states)) == len(states), states
+        assert [e.data["state"] for e in seen] == LIFECYCLE, [e.data["state"] for e in seen]
         assert seen[-1].data == client.get(f"/v1/renders/{job['id']}").json() | {"result": seen[-1].data["result"]}
         assert seen[-1].data["result"]["content_type"] == "image/png"
+        assert seen[1].data["attempts"] == 1 and seen[1].data["result"] is None
         ids = [e.id for e in seen]
         assert all(ids) and len(set(ids)) == len(ids), ids
+        history = client.get(f"/v1/renders/{job['id']}/events").json()["items"]
+        assert [e.data["state"] for e in seen] == [e["state"] for e in history]
 
         # Resuming after the last event: nothing more will come, and 204 tells EventSource to stop.
         done = client.get(f"/v1/renders/{job['id']}/stream", headers={"Last-Event-ID": str(ids[-1])})
         assert done.status_code == 204
-        # Resuming from the first event: the newest state at once, then the end.
+        # Resuming from the first event: every change since, in order, then the end.
         resumed = list(stream(client, job["id"], **{"Last-Event-ID": str(ids[0])}))
-        assert [(e.event, e.data["state"], e.id) for e in resumed] == [("state", "succeeded", ids[-1])]
+        assert [(e.event, e.data["state"], e.id) for e in resumed] == [
+            ("state", "running", ids[1]), ("state", "succeeded", ids[-1])]
+
+
+def test_a_stream_opened_after_a_render_finished_replays_its_whole_history(stack: Stack) -> None:
+    with stack.client() as client:
+        plan_id = create_plan(client, SPEC_EXAMPLE)
+        job = submit(client, plan_id, width=120, height=90)
+        wait_for(client, job["id"])
+        assert [e.data["state"] for e in stream(client, job["id"])] == LIFECYCLE
 
 
 def test_a_queued_render_streams_its_place_falling_at_most_once_a_second(idle: Stack) -> None:
     with idle.client() as client, idle.client() as other:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        first, second, mine = (submit(client, plan_id)["id"] for _ in range(3))
+        first, second, mine = (submit(client, plan_id, cache=False)["id"] for _ in range(3))
         events = stream(client, mine)
         start = next(events)
         assert (start.event, start.data["state"]) == ("state", "queued")
@@ -142,7 +163,7 @@ def test_two_hundred_open_streams_all_hear_their_change_and_the_api_still_answer
     service = make_stack(workers=0)
     with service.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        ids = [submit(client, plan_id, width=320, height=240)["id"] for _ in range(40)]
+        ids = [submit(client, plan_id, width=320, height=240, cache=False)["id"] for _ in range(40)]
     streams_per_job = 5
     result = asyncio.run(_two_hundred_streams(service, ids, streams_per_job))
     assert result["opened"] == 200
@@ -212,6 +233,18 @@ async def _two_hundred_streams(service: Stack, ids: list[str], per_job: int) -> 
 # -- the long poll ------------------------------------------------------------------------------------------
 
 
+def _wait_for_waiters(service: Stack, count: int, timeout_s: float = 30) -> None:
+    """Wait until the API holds `count` streams or long polls (its `floorplan_live_waiters` gauge)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{service.url}/metrics", timeout=10).text
+        found = re.search(r"^floorplan_live_waiters (\S+)$", text, re.MULTILINE)
+        if found and float(found.group(1)) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the API never held {count} waiters")
+
+
 def test_a_long_poll_holds_until_the_render_changes_state(idle: Stack) -> None:
     with idle.client() as client, idle.client() as other:
         job = submit(client, create_plan(client, SPEC_EXAMPLE))["id"]
@@ -224,7 +257,7 @@ def test_a_long_poll_holds_until_the_render_changes_state(idle: Stack) -> None:
 
         waiter = threading.Thread(target=hold)
         waiter.start()
-        time.sleep(1.5)
+        _wait_for_waiters(idle, 1)  # the long poll is held by the API before the render changes
         assert not answer, "the long poll answered before anything changed"
         canceled_at = time.monotonic()
         assert other.post(f"/v1/renders/{job}/cancel").status_code == 200
@@ -271,15 +304,13 @@ def test_prefer_wait_is_read_as_rfc_7240_says() -> None:
 async def _job(sessions: async_sessionmaker[AsyncSession]) -> str:
     async with sessions.begin() as session:
         now = utcnow()
-        job = await jobs.create_job(session, tenant="acme", plan_id="pln_x", plan_version=1, view="2d", fmt="png",
-                                    width=100, height=100, options={}, max_attempts=3, now=now)
-        return job.id
+        return (await jobstore.submit(session, tenant="acme", now=now)).id
 
 
 @pytest.mark.anyio
 async def test_the_watcher_wakes_the_subscribers_of_a_job_that_changed_and_no_others(
         sessions: async_sessionmaker[AsyncSession]) -> None:
-    watcher = Watcher(sessions, position_every_s=0)
+    watcher = Watcher(sessions, SETTINGS, position_every_s=0)
     await watcher.poll_once()
     changed, untouched = await _job(sessions), await _job(sessions)
     with watcher.subscribe(changed) as a, watcher.subscribe(changed) as b, watcher.subscribe(untouched) as c:
@@ -289,7 +320,7 @@ async def test_the_watcher_wakes_the_subscribers_of_a_job_that_changed_and_no_ot
         async with sessions.begin() as session:
             job = await session.get(RenderJob, changed)
             assert job is not None
-            assert await jobs.cancel(session, job, utcnow())
+            assert await jobs.cancel(session, SETTINGS, job, utcnow())
         await watcher.poll_once()
         assert a.event_id > marks[0] and b.event_id == a.event_id
         assert c.event_id == marks[1]
@@ -299,7 +330,7 @@ async def test_the_watcher_wakes_the_subscribers_of_a_job_that_changed_and_no_ot
         async with sessions() as session:
             job = await session.get(RenderJob, untouched)
             assert job is not None
-            assert c.ahead == await jobs.ahead(session, job)
+            assert c.ahead == (await jobs.place(session, SETTINGS, job)).ahead
     assert watcher.waiting == 0
 
 
@@ -307,7 +338,7 @@ async def test_the_watcher_wakes_the_subscribers_of_a_job_that_changed_and_no_ot
 async def test_the_watcher_still_sees_an_event_that_commits_after_a_higher_one(
         sessions: async_sessionmaker[AsyncSession]) -> None:
     """On MariaDB ids are handed out at insert and become visible at commit, so they can arrive out of order."""
-    watcher = Watcher(sessions)
+    watcher = Watcher(sessions, SETTINGS)
     job_id = await _job(sessions)
     await watcher.poll_once()
     async with sessions() as session:

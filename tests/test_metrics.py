@@ -33,9 +33,15 @@ def test_metrics_show_each_queues_depth_oldest_job_and_workers(make_stack: Calla
     with stack.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
         for _ in range(3):
-            submit(client, plan_id, width=200, height=150)
-    time.sleep(1.2)
-    samples = scrape(stack)
+            submit(client, plan_id, width=200, height=150, cache=False)
+    deadline = time.monotonic() + 30  # figures are cached for a second; the oldest job must be a second old
+    while True:
+        samples = scrape(stack)
+        if (value(samples, "floorplan_queue_depth", queue="render-2d") == 3 and value(
+                samples, "floorplan_queue_oldest_job_age_seconds", queue="render-2d") >= 1.0) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert value(samples, "floorplan_queue_depth", queue="render-2d") == 3
     assert value(samples, "floorplan_queue_depth", queue="render-3d") == 0
     assert value(samples, "floorplan_jobs", queue="render-2d", state="queued") == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import math
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 from shapely.geometry import Point, Polygon
 
 from shared.paper import sheet_layout
@@ -350,7 +352,8 @@ def test_dimension_texts_read_in_the_chosen_units() -> None:
     plan = one_floor(walls=box_walls(500, 400))
     metric = set(texts(svg_root(plan)))
     assert {"5.20", "4.20"} <= metric
-    assert {"17'-1\"", "13'-9\""} <= set(texts(svg_root(plan, {"units": "imperial"})))
+    assert {"17' 1\"", "13' 9\""} <= set(texts(svg_root(plan, {"units": "imperial"})))
+    assert {"17.06'", "13.78'"} <= set(texts(svg_root(plan, {"units": "imperial_decimal"})))
     assert not {"5.20", "4.20"} & set(texts(svg_root(plan, {"dims": False})))
 
 
@@ -463,3 +466,291 @@ def test_walls_of_different_thickness_meeting_at_an_angle_render_in_2d_and_3d() 
     svg = render(plan, "2d", "svg", 400, 300, {})
     assert b"<path" in svg or b"<polygon" in svg
     assert view_of(plan, 320, 240, {}) is not None
+
+
+# Curved walls and stairs
+
+def test_a_curved_wall_is_drawn_along_its_arc() -> None:
+    # From (0, 0) to (400, 0) turning 90 degrees clockwise: it bulges north, 82.8 cm beyond its chord.
+    bay = {**wall((0, 0), (400, 0), 20), "arc": 90}
+    plan = one_floor(walls=[bay])
+    at, image = projector(plan), grey(plan)
+    assert lum(image, at(200, -82.8)) < 60  # the top of the arc
+    assert lum(image, at(200, 0)) > 250  # the chord is open floor
+    assert lum(image, at(200, -110)) > 250
+
+
+def test_an_opening_in_a_curved_wall_is_placed_along_the_arc() -> None:
+    window = {"type": "window", "offset": 0, "width": 100}
+    bay = {**wall((0, 0), (400, 0), 20), "arc": 90}
+    length = parse_plan({"floors": [{"walls": [bay]}]}).floors[0].walls[0].length
+    plan = one_floor(walls=[{**bay, "openings": [{**window, "offset": length / 2}]}])
+    geometry = floor_geometry(plan.floors[0])
+    (symbol,) = geometry.openings
+    # Centred on the top of the arc (radius 282.8 about (200, 200)), 100 cm of it along the centre line: its
+    # outer face reaches 292.8 sin(50 / 282.8) to either side.
+    assert symbol.gap.contains(Point(200, -82.8))
+    minx, _, maxx, _ = symbol.gap.bounds
+    reach = 292.84 * math.sin(50 / 282.84)
+    assert (minx, maxx) == (pytest.approx(200 - reach, abs=0.1), pytest.approx(200 + reach, abs=0.1))
+    # The glass follows the arc: its lines are chords, not one straight line across.
+    assert len(symbol.lines) > 4
+    # No dimension chain measures the facets of the arc, nor the jambs of the window in it: the top chain
+    # has only the stations where the arc ends.
+    (top,) = [chain for chain in outer_chains(geometry.body, geometry.openings, geometry.curves)
+              if chain.side == "top"]
+    assert all(station < 40 or station > 360 for station in top.stations)
+
+
+def stairs_plan(steps: int = 16, height: float | None = None) -> Plan:
+    stair: dict[str, Any] = {"run": [{"x": 100, "y": 400}, {"x": 100, "y": 50}], "width": 90, "steps": steps}
+    if height is not None:
+        stair["height"] = height
+    return parse_plan({"floors": [
+        {"name": "Ground", "level": 0, "height": 280, "walls": [wall((0, 0), (300, 0)), wall((300, 0), (300, 450)),
+                                                               wall((300, 450), (0, 450)), wall((0, 450), (0, 0))],
+         "stairs": [stair]},
+        {"name": "Upper", "level": 1, "height": 270, "walls": [wall((0, 0), (300, 0)), wall((300, 0), (300, 450))]},
+    ]})
+
+
+def stair_paths(root: ET.Element) -> list[ET.Element]:
+    group = next(g for g in root.iter(f"{SVG}g") if g.find(f"{SVG}circle") is not None)
+    return list(group.iter(f"{SVG}path"))
+
+
+def test_stairs_draw_their_treads_the_walk_line_the_cut_and_an_arrow_up() -> None:
+    root = svg_root(stairs_plan(), PLAIN)
+    paths = stair_paths(root)
+    solid = next(p for p in paths if p.get("d", "").count("M") == 6)
+    dashed = [p for p in paths if p.get("stroke-dasharray")]
+    # 16 risers, 15 nosings: at 17.5 cm a riser the cut at 120 cm falls on the seventh tread; 9 lie above.
+    assert solid.get("d", "").count("L") == 6
+    assert dashed[0].get("d", "").count("M") == 9
+    assert len(dashed) == 2  # the upper treads and the upper walk line
+    arrow = next(p for p in paths if p.get("stroke") == "none")
+    ys = [float(v) for v in re.findall(r"[-\d.]+", arrow.get("d", ""))[1::2]]
+    assert min(ys) == pytest.approx(50)  # the arrowhead's tip is at the head of the flight
+
+
+def test_a_short_flight_below_the_cut_has_no_break_line() -> None:
+    paths = stair_paths(svg_root(stairs_plan(steps=4, height=70), PLAIN))
+    assert not [p for p in paths if p.get("stroke-dasharray")]
+
+
+def test_a_flight_shows_whole_down_its_stairwell_on_the_floor_it_climbs_to() -> None:
+    paths = stair_paths(svg_root(stairs_plan(), {**PLAIN, "floor": 1}))
+    assert not [p for p in paths if p.get("stroke-dasharray")]
+    nosings = next(p for p in paths if p.get("d", "").count("M") == 15)
+    assert nosings is not None
+
+
+# Whole buildings
+
+HOUSE = parse_plan(json.loads((EXAMPLE_FILE.parent / "two-storey-house.json").read_text()))
+
+
+def pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def test_floor_all_draws_every_floor_side_by_side_under_its_name() -> None:
+    root = svg_root(HOUSE, {"floor": "all"}, 1600, 900)
+    names = texts(root)
+    assert {"Ground floor", "First floor", "Kitchen", "Landing"} <= set(names)
+    assert float(names["Ground floor"].attrib["x"]) < float(names["First floor"].attrib["x"])
+    # One frame for all: the floors stand at the same height, one cell apart, as they stand over each other.
+    moves = [g.attrib["transform"] for g in root.iter(f"{SVG}g") if g.attrib.get("transform", "").startswith("tr")]
+    (x0, y0), (x1, y1) = [tuple(float(v) for v in re.findall(r"[-\d.]+", move)) for move in moves]
+    assert y0 == pytest.approx(y1) and x1 > x0 + 900
+    image = Image.open(io.BytesIO(render(HOUSE, "2d", "png", 1600, 900, {"floor": "all"}))).convert("L")
+    assert image.size == (1600, 900)
+    left, right = image.crop((0, 0, 800, 900)), image.crop((800, 0, 1600, 900))
+    assert _darkest(left) < 60 and _darkest(right) < 60  # wall poché on both halves
+
+
+def _darkest(image: Image.Image) -> float:
+    low, _ = image.getextrema()  # a one-band image: (darkest, lightest)
+    assert isinstance(low, int | float)
+    return low
+
+
+def test_a_pdf_of_all_floors_has_a_page_per_floor_each_under_its_name() -> None:
+    assert pdf_pages(render(HOUSE, "2d", "pdf", 800, 600, {"floor": "all"})) == 2
+    assert pdf_pages(render(HOUSE, "2d", "pdf", 800, 600, {"floor": 1})) == 1
+    to_scale = render(HOUSE, "2d", "pdf", 800, 600, {"floor": "all", "scale": "1:100", "paper": "A4"})
+    assert pdf_pages(to_scale) == 2
+    with pytest.raises(RenderError, match="SVG holds one"):
+        render(HOUSE, "2d", "svg", 800, 600, {"floor": "all", "scale": "1:100", "paper": "A4"})
+
+
+def test_limits_count_the_sheets_of_every_floor() -> None:
+    from shared.render_limits import plan_problems
+
+    one = sheet_layout(HOUSE.floors[0], "1:50", "A4", "auto").sheets
+    assert one > 1
+    found = plan_problems(HOUSE, "2d", "pdf", Options2D(floor="all", scale="1:50", paper="A4").model_dump())
+    assert (found == []) == (2 * one <= 12)
+    assert plan_problems(HOUSE, "2d", "png", {"floor": "all"}) == []
+
+
+def test_the_north_arrow_follows_the_plans_north_unless_the_option_says() -> None:
+    turned = parse_plan({**json.loads(EXAMPLE.model_dump_json()), "north": 90})
+
+    def arrow_tip(plan: Plan, options: dict[str, Any]) -> tuple[float, float]:
+        root = svg_root(plan, options)
+        circle = next(root.iter(f"{SVG}circle"))
+        cx, cy = float(circle.attrib["cx"]), float(circle.attrib["cy"])
+        arrow = [p for p in root.iter(f"{SVG}path") if p.attrib.get("stroke") == "none"][-1]
+        x, y = (float(v) for v in re.findall(r"[-\d.]+", arrow.attrib["d"])[:2])
+        return x - cx, y - cy
+
+    assert arrow_tip(EXAMPLE, {})[1] < 0  # up the page
+    east = arrow_tip(turned, {})
+    assert east[0] > 0 and abs(east[1]) < 0.01
+    assert arrow_tip(turned, {"north": 0})[1] < 0
+
+
+# What floorplan vendors' exports offer
+
+def two_rooms() -> Plan:
+    """A 500 x 400 box of 20 cm walls on its outline, split by a 10 cm wall at x = 300."""
+    return one_floor(walls=[*box_walls(500, 400), wall((300, 0), (300, 400), 10)],
+                     rooms=[{"name": "Living", "type": "living", "polygon": [{"x": 0, "y": 0}, {"x": 300, "y": 0},
+                                                                            {"x": 300, "y": 400}, {"x": 0, "y": 400}]},
+                            {"name": "Closet", "type": "closet", "polygon": [{"x": 300, "y": 0}, {"x": 500, "y": 0},
+                                                                            {"x": 500, "y": 400},
+                                                                            {"x": 300, "y": 400}]}])
+
+
+def rgb_at(plan: Plan, options: dict[str, Any], point: tuple[float, float]) -> tuple[int, int, int]:
+    image = Image.open(io.BytesIO(render(plan, "2d", "png", 800, 600, {**PLAIN, **options}))).convert("RGB")
+    pixel = projector(plan)(*point)
+    value = image.getpixel(pixel)
+    assert isinstance(value, tuple)
+    return value[0], value[1], value[2]
+
+
+def test_rooms_are_filled_by_type_from_the_styles_palette_or_the_options() -> None:
+    plan = two_rooms()
+    assert rgb_at(plan, {}, (150, 300)) == (0xF4, 0xEC, 0xDC)  # living, in colour
+    assert rgb_at(plan, {"style": "bw"}, (150, 300)) == (255, 255, 255)  # no fill where people live in print
+    assert rgb_at(plan, {"style": "bw"}, (400, 300)) == (0xF2, 0xF2, 0xF2)  # a closet, light grey
+    assert rgb_at(plan, {"room_colors": {"Living": "#336699"}}, (150, 300)) == (0x33, 0x66, 0x99)
+
+
+def test_labels_and_inner_dimensions_are_hidden_for_the_room_types_asked() -> None:
+    plan = two_rooms()
+    shown = [e.text for e in svg_root(plan, {"inner_dims": True}).iter(f"{SVG}text")]
+    hidden = [e.text for e in svg_root(plan, {"inner_dims": True, "hide_labels_for": ["closet"]}).iter(f"{SVG}text")]
+    assert "Closet" in shown and "Closet" not in hidden and "Living" in hidden
+    # The closet's inner faces are 185 cm wide (200 less a half of each wall): gone with its label.
+    assert "1.85" in shown and "1.85" not in hidden
+
+
+def test_gross_areas_add_half_the_walls_between_rooms_and_all_of_those_outside() -> None:
+    plan = one_floor(walls=box_walls(500, 400), rooms=[room("Box", (0, 0), (500, 0), (500, 400), (0, 400))])
+    assert "18.2 m\u00b2" in texts(svg_root(plan))  # 480 x 380 inside the walls
+    assert "21.8 m\u00b2" in texts(svg_root(plan, {"area_rule": "gross"}))  # 520 x 420 over them
+    split = {element.text for element in svg_root(two_rooms(), {"area_rule": "gross"}).iter(f"{SVG}text")}
+    # Living: from the outside face at -10 to the partition's middle at 300, 420 deep; the closet the rest.
+    assert {"13.0 m\u00b2", "8.8 m\u00b2"} <= split
+
+
+def test_a_totals_block_gives_each_floor_and_the_whole() -> None:
+    found = texts(svg_root(HOUSE, {"totals": True, "floor": "all"}, 1600, 900))
+    assert {"Net floor area", "Ground floor", "First floor", "Total"} <= set(found)
+    figures = [element.text for element in svg_root(HOUSE, {"totals": True}).iter(f"{SVG}text")]
+    assert "115.1 m\u00b2" in figures  # 57.9 + 57.2
+    assert "Gross floor area" in texts(svg_root(HOUSE, {"totals": True, "area_rule": "gross"}))
+
+
+LOGO = "iVBORw0KGgoAAAANSUhEUgAAABQAAAAKCAIAAAA7N+mxAAAAFUlEQVR4nGP8z0A+YKJA76jmEaIZAHjzARO1LQhGAAAAAElFTkSuQmCC"
+
+
+def test_a_logo_is_drawn_inline_in_its_corner_and_nothing_is_fetched() -> None:
+    options = {**PLAIN, "branding": {"logo_png_base64": LOGO, "text": "Acme", "position": "top-left"}}
+    root = svg_root(EXAMPLE, options)
+    (image,) = list(root.iter(f"{SVG}image"))
+    assert image.attrib["href"].startswith("data:image/png;base64,")
+    assert "Acme" in texts(root)
+    picture = Image.open(io.BytesIO(render(EXAMPLE, "2d", "png", 800, 600, options))).convert("RGB")
+    x, y = float(image.attrib["x"]), float(image.attrib["y"])
+    vx, vy, vw, _ = (float(v) for v in root.attrib["viewBox"].split())
+    scale = 800 / vw
+    red = picture.getpixel((int((x - vx) * scale) + 3, int((y - vy) * scale) + 3))
+    assert red == (255, 0, 0)
+
+
+@pytest.mark.parametrize(("logo", "why"), [
+    ("https://example.com/logo.png", "base64"),
+    (base64.b64encode(b"GIF89a" + bytes(40)).decode(), "not a PNG"),
+    (base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(40 * 1024)).decode(), "at most"),
+    (base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x20\x00\x00\x00\x00\x10\x08\x02\x00\x00\x00"
+                      b"\x00\x00\x00\x00").decode(), "a side"),
+], ids=["url", "gif", "too-big", "too-wide"])
+def test_a_logo_that_is_no_small_inline_png_is_refused(logo: str, why: str) -> None:
+    with pytest.raises(ValidationError, match=why):
+        Options2D.model_validate({"branding": {"logo_png_base64": logo}})
+
+
+# Dimension figures that read
+
+def text_boxes(root: ET.Element) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every text's extent, by the renderer's font metrics, turned as it is drawn."""
+    boxes = []
+    for text in root.iter(f"{SVG}text"):
+        size = float(text.attrib.get("font-size", 10))
+        width = len(text.text or "") * size * (0.66 if text.attrib.get("font-weight") == "bold" else 0.6)
+        # The glyphs' middle is 0.365 em above the baseline (DejaVu's capitals, centred in their line).
+        x, y = float(text.attrib["x"]), float(text.attrib["y"]) - size * 0.365
+        anchor = text.attrib.get("text-anchor", "middle")
+        left = x - width / 2 if anchor == "middle" else x - width if anchor == "end" else x
+        box = (left, y - size * 0.5, left + width, y + size * 0.5)
+        turn = re.match(r"rotate\((-?[\d.]+) (-?[\d.]+) (-?[\d.]+)\)", text.attrib.get("transform", ""))
+        if turn and float(turn[1]) == -90:
+            # A quarter turn about (cx, cy): x offsets become y offsets and y offsets x ones.
+            cx, cy = float(turn[2]), float(turn[3])
+            box = (cx + (box[1] - cy), cy - (box[2] - cx), cx + (box[3] - cy), cy - (box[0] - cx))
+        boxes.append((text.text or "", box))
+    return boxes
+
+
+def overlapping(root: ET.Element) -> list[tuple[str, str]]:
+    boxes = text_boxes(root)
+    found = []
+    for i, (a, p) in enumerate(boxes):
+        for b, q in boxes[i + 1:]:
+            if p[0] < q[2] - 0.01 and q[0] < p[2] - 0.01 and p[1] < q[3] - 0.01 and q[1] < p[3] - 0.01:
+                found.append((a, b))
+    return found
+
+
+def imported(name: str) -> Plan:
+    from shared.importers import import_file
+
+    return import_file((Path(__file__).resolve().parent / "samples" / name).read_bytes(),
+                       "ifc" if name.endswith(".ifc") else "sh3d").plan
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("sh3d-2bedroom-house-with-basement-Home.xml", {"floor": 0}),
+    ("sh3d-2bedroom-house-with-basement-Home.xml", {"floor": 1, "inner_dims": True}),
+    ("ifc2x3-acad2010-walls.ifc", {}),
+    ("ifc4-project0-openings.ifc", {"units": "imperial"}),
+], ids=["basement", "first-floor-inner-dims", "autocad-letters", "blenderbim-imperial"])
+def test_no_two_figures_of_a_real_file_overlap(name: str, options: dict[str, Any]) -> None:
+    root = svg_root(imported(name), options, 1000, 750)
+    assert overlapping(root) == []
+
+
+def test_a_jog_of_a_few_centimetres_is_merged_and_a_short_segment_keeps_a_readable_figure() -> None:
+    # The south face steps out 3 cm at x = 300, and a 25 cm pier stands between two windows.
+    windows = ({"type": "window", "offset": 150, "width": 130}, {"type": "window", "offset": 305, "width": 130})
+    plan = one_floor(walls=[wall((0, 0), (500, 0), 20, windows), wall((500, 0), (500, 400)),
+                            wall((500, 400), (300, 400)), wall((300, 403), (0, 403)), wall((0, 403), (0, 0))])
+    root = svg_root(plan, PLAIN | {"dims": True}, 800, 600)
+    figures = [element.text for element in root.iter(f"{SVG}text")]
+    assert "0.03" not in figures
+    assert "0.25" in figures  # the pier between the windows, beside its segment if not on it
+    assert overlapping(root) == []

@@ -71,7 +71,8 @@ def pixel_of(plan: Plan, options: dict[str, Any], point: tuple[float, float, flo
 def patch(image: np.ndarray, at: tuple[int, int], reach: int = 2) -> np.ndarray:
     """The mean colour of the (2 reach + 1)^2 pixels around `at`."""
     x, y = at
-    return image[y - reach:y + reach + 1, x - reach:x + reach + 1].reshape(-1, 3).mean(axis=0)
+    mean: np.ndarray = image[y - reach:y + reach + 1, x - reach:x + reach + 1].reshape(-1, 3).mean(axis=0)
+    return mean
 
 
 def lum(color: np.ndarray) -> float:
@@ -115,8 +116,8 @@ def test_a_wall_with_a_door_has_a_hole_the_size_of_the_door() -> None:
     assert area(faces(walls, (0, -1, 0))) == pytest.approx(90 * 20, rel=1e-3), "the door head's soffit"
     assert area(faces(walls, (0, 1, 0))) == pytest.approx(400 * 20, rel=1e-3), "the cap"
     # No triangle of the north face covers the middle of the door.
-    face = faces(walls, (0, 0, -1)).positions.reshape(-1, 3, 3)
-    inside = [_in_triangle((200, 100), tri[:, [0, 1]]) for tri in face]
+    north = faces(walls, (0, 0, -1)).positions.reshape(-1, 3, 3)
+    inside = [_in_triangle((200, 100), tri[:, [0, 1]]) for tri in north]
     assert not any(inside)
 
 
@@ -356,11 +357,14 @@ def test_a_tiled_render_matches_one_drawn_whole(monkeypatch: pytest.MonkeyPatch)
     assert (difference > 24).mean() < 0.002 and difference.mean() < 0.5
 
 
-GOLDENS = {
+GOLDENS: dict[str, tuple[str, dict[str, Any], int, int]] = {
     "furnished-dollhouse": ("furnished-apartment.json", {}, 480, 300),
     "flat-top": ("flat-2b.json", {"camera": "top"}, 400, 320),
     "flat-eye-level": ("flat-2b.json", {"camera": {"position": {"x": 120, "y": 400, "z": 160},
                                                    "target": {"x": 450, "y": 100, "z": 100}, "fov": 60}}, 400, 260),
+    "two-storey-cutaway": ("two-storey-house.json", {"floor": 1, "cutaway": True}, 480, 340),
+    "two-storey-ground-floor": ("two-storey-house.json", {"floor": 0}, 480, 340),
+    "curved-bay": ("curved-bay.json", {}, 400, 300),
 }
 
 
@@ -383,3 +387,74 @@ def test_renders_match_their_golden_images(name: str, tmp_path: Path) -> None:
         pytest.fail(f"{name} differs from {golden}: mean {difference.mean():.2f}, "
                     f"{(difference > 32).mean():.2%} of pixels by more than 32; actual and diff in {tmp_path} "
                     "(FLOORPLAN_UPDATE_GOLDEN=1 regenerates the golden images)")
+
+
+# Whole buildings
+
+HOUSE = parse_plan(json.loads((EXAMPLES / "two-storey-house.json").read_text()))
+
+
+def heights(scene: Any) -> np.ndarray:
+    ys: np.ndarray = scene.opaque.positions[: scene.solids, 1]
+    return ys
+
+
+def test_one_floor_stands_alone_and_floors_all_stacks_them_at_their_elevations() -> None:
+    alone = view_of(HOUSE, 320, 240, {"floor": 1, "furniture": False}).scene
+    stacked = view_of(HOUSE, 320, 240, {"floors": "all", "furniture": False}).scene
+    # Alone, the first floor stands on the ground, cut at the dollhouse's 150 cm.
+    assert heights(alone).max() == pytest.approx(150, abs=1)
+    # Stacked, it stands on the ground floor's 280 cm and is cut 150 cm above that; the ground floor is whole.
+    assert heights(stacked).max() == pytest.approx(280 + 150, abs=1)
+    assert stacked.ground_y == pytest.approx(-15)
+    # The ground floor's walls reach its full height, under the slab.
+    below = stacked.opaque.positions[: stacked.casters]
+    assert ((below[:, 1] > 270) & (below[:, 1] < 281)).any()
+
+
+def test_a_cutaway_shows_the_floors_below_the_chosen_one_and_none_above() -> None:
+    ground = view_of(HOUSE, 320, 240, {"floor": 0, "cutaway": True, "furniture": False}).scene
+    assert heights(ground).max() == pytest.approx(150, abs=1)
+    first = view_of(HOUSE, 320, 240, {"floor": 1, "cutaway": True, "furniture": False}).scene
+    assert heights(first).max() == pytest.approx(430, abs=1)
+
+
+def test_the_slab_over_a_flight_leaves_its_stairwell_open() -> None:
+    scene = view_of(HOUSE, 320, 240, {"floors": "all", "furniture": False}).scene
+    positions = scene.opaque.positions[: scene.solids].reshape(-1, 3, 3)
+    # Triangles lying flat at the first floor's level: its slab top and room floors.
+    level = positions[np.all(np.abs(positions[:, :, 1] - 280) < 0.5, axis=1)]
+    assert len(level)
+
+    def covered(x: float, z: float) -> bool:
+        a, b, c = level[:, 0, [0, 2]], level[:, 1, [0, 2]], level[:, 2, [0, 2]]
+        p = np.array([x, z])
+
+        def side(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+            sides: np.ndarray = (v[:, 0] - u[:, 0]) * (p[1] - u[:, 1]) - (v[:, 1] - u[:, 1]) * (p[0] - u[:, 0])
+            return sides
+
+        s1, s2, s3 = side(a, b), side(b, c), side(c, a)
+        return bool((((s1 >= 0) & (s2 >= 0) & (s3 >= 0)) | ((s1 <= 0) & (s2 <= 0) & (s3 <= 0))).any())
+
+    assert not covered(835, 600)  # over the flight's first leg
+    assert covered(700, 620)  # the landing's floor beside it
+    assert covered(300, 200)  # a bedroom
+
+
+def test_stairs_are_solid_steps_up_to_the_next_floor_cut_by_the_section() -> None:
+    from worker.render.view3d.scene import stair_steps
+
+    stair = HOUSE.floors[0].stairs[0]
+    whole = stair_steps(stair, 280, None).mesh()
+    assert whole.positions[:, 1].max() == pytest.approx(280)
+    assert len(np.unique(np.round(whole.positions[:, 1], 3))) == 17  # the floor and 16 treads
+    cut = stair_steps(stair, 280, 150).mesh()
+    assert cut.positions[:, 1].max() == pytest.approx(150.05, abs=0.01)
+    assert (cut.colors[:, :3] == materials.SECTION.vertex_color[:3]).all(axis=1).any()
+
+
+def test_the_stacked_house_renders_with_the_upper_floor_over_the_lower() -> None:
+    stacked = image_of(HOUSE, {"floors": "all"}, 320, 240)
+    alone = image_of(HOUSE, {"floor": 1}, 320, 240)
+    assert np.abs(stacked - alone).mean() > 5

@@ -38,3 +38,19 @@ def test_bad_3d_options_are_refused_at_submit(stack: Stack) -> None:
             response = client.post(f"/v1/plans/{plan_id}/renders", json={"view": "3d", "options": options})
             assert response.status_code == 422, (options, response.text)
             assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_plan_that_would_take_minutes_in_3d_is_refused_at_submit_not_failed_later(stack: Stack) -> None:
+    warehouse = {**SPEC_EXAMPLE, "floors": [{**SPEC_EXAMPLE["floors"][0], "items": [
+        {"ref": "bookshelf", "x": 50 + i % 20, "y": 50, "width": 5000, "depth": 40, "height": 300}
+        for i in range(600)]}]}
+    with stack.client() as client:
+        plan_id = create_plan(client, warehouse)
+        response = client.post(f"/v1/plans/{plan_id}/renders", json={"view": "3d"})
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["type"] == "urn:floorplan:problem:output-too-large"
+        assert body["errors"][0]["path"] == "options.floor"
+        light = client.post(f"/v1/plans/{plan_id}/renders", json={"view": "3d", "options": {"furniture": False}})
+        assert light.status_code == 202, light.text
+        assert client.post(f"/v1/renders/{light.json()['id']}/cancel").status_code == 200

@@ -38,7 +38,7 @@ def test_each_queued_render_knows_how_many_are_ahead_and_a_cancel_closes_the_gap
     stack = make_stack(workers=0)
     with stack.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        ids = [submit(client, plan_id)["id"] for _ in range(5)]
+        ids = [submit(client, plan_id, cache=False)["id"] for _ in range(5)]
         positions = [client.get(f"/v1/renders/{i}").json()["queue"] for i in ids]
         assert [p["ahead"] for p in positions] == [0, 1, 2, 3, 4]
         assert all(p["eta_seconds"] is None for p in positions), "no worker serves the queue: ETA unknown"
@@ -53,9 +53,9 @@ def test_a_canceled_job_is_never_rendered(make_stack: Callable[..., Stack]) -> N
     stack = make_stack(workers=0)
     with stack.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        canceled = submit(client, plan_id)["id"]
+        canceled = submit(client, plan_id, cache=False)["id"]
         assert client.post(f"/v1/renders/{canceled}/cancel").status_code == 200
-        kept = submit(client, plan_id)["id"]
+        kept = submit(client, plan_id, cache=False)["id"]
         stack.restart_workers(1)
         assert wait_for(client, kept)["state"] == "succeeded"
         assert [e["state"] for e in events(client, canceled)] == ["queued", "canceled"]
@@ -81,6 +81,7 @@ def test_a_render_child_killed_mid_job_is_retried_and_the_server_stays_up(
         assert done["attempts"] == 2
         history = events(client, job["id"])
         assert any("render_crashed" in (e["message"] or "") for e in history), history
+        assert any("killed by SIGKILL" in (e["message"] or "") for e in history), history
         assert client.get("/healthz").status_code == 200
         assert all(p.poll() is None for p in stack.processes.values()), stack.logs()
 

@@ -1,8 +1,10 @@
-"""The embedded result store: files under data_dir/results and URLs signed with the service's key."""
+"""What only the embedded result store does: keys kept inside its folder, and URLs signed with the service's key.
+
+What every store does is in test_storage_contract.py.
+"""
 
 from __future__ import annotations
 
-import os
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from shared.settings import Settings
-from shared.storage import StorageUnavailable
+from shared.storage.base import StorageUnavailable
 from shared.storage.local import LocalStorage, signing_secret
 
 pytestmark = pytest.mark.anyio
@@ -34,40 +36,6 @@ def parse(url: str) -> tuple[str, int, str, str | None]:
     query = parse_qs(parts.query)
     filename = query.get("filename", [None])[0]
     return unquote(parts.path.removeprefix("/files/")), int(query["expires"][0]), query["sig"][0], filename
-
-
-async def test_put_then_get_returns_same_bytes(settings: Settings) -> None:
-    storage = LocalStorage(settings)
-    await storage.ensure()
-    await storage.put("job_a/plan.png", b"\x89PNG data", "image/png")
-
-    assert await storage.get("job_a/plan.png") == b"\x89PNG data"
-    assert (settings.data_dir / "results" / "job_a" / "plan.png").read_bytes() == b"\x89PNG data"
-
-
-async def test_put_replaces_whole_file_and_leaves_no_temporary_files(settings: Settings) -> None:
-    storage = LocalStorage(settings)
-    await storage.put("job_a/plan.svg", b"old" * 1000, "image/svg+xml")
-    await storage.put("job_a/plan.svg", b"new", "image/svg+xml")
-
-    assert await storage.get("job_a/plan.svg") == b"new"
-    assert os.listdir(settings.data_dir / "results" / "job_a") == ["plan.svg"]
-
-
-async def test_get_missing_key_raises_key_error(settings: Settings) -> None:
-    storage = LocalStorage(settings)
-    await storage.ensure()
-    with pytest.raises(KeyError):
-        await storage.get("job_nothing/plan.png")
-
-
-async def test_deleted_file_is_gone_and_deleting_again_is_fine(settings: Settings) -> None:
-    storage = LocalStorage(settings)
-    await storage.put("job_a/plan.pdf", b"%PDF", "application/pdf")
-    await storage.delete("job_a/plan.pdf")
-    await storage.delete("job_a/plan.pdf")
-    with pytest.raises(KeyError):
-        await storage.get("job_a/plan.pdf")
 
 
 @pytest.mark.parametrize(

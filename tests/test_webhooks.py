@@ -296,7 +296,8 @@ def test_several_dispatchers_send_each_delivery_once(make_stack: Callable[..., S
         stack._spawn(f"dispatcher-{n}", "dispatcher")  # noqa: SLF001 - extra processes, stopped with the stack
     with Receiver(default=Answer(200)) as receiver, stack.client() as client:
         plan_id = create_plan(client, SPEC_EXAMPLE)
-        jobs = [submit(client, plan_id, webhook={"url": receiver.url, "events": ["started", "completed"]}, **SMALL)
+        jobs = [submit(client, plan_id, webhook={"url": receiver.url, "events": ["started", "completed"]}, **SMALL,
+                       cache=False)
                 for _ in range(12)]
         receiver.wait(24)
         for job in jobs:

@@ -15,17 +15,18 @@ from shared.db.models import Delivery, DeliveryAttempt, RenderJob, Subscription
 from shared.jobs import utcnow
 from shared.notify import deliveries, subscriptions
 from shared.notify.deliveries import Claimed, Outcome
+from shared.states import WebhookEvent
+from tests.jobstore import SETTINGS, submit
 
 SCHEDULE = [5.0, 300.0, 1800.0]
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def _submit(sessions: Sessions, events: tuple[str, ...] = ("started", "completed"),
+async def _submit(sessions: Sessions, events: tuple[WebhookEvent, ...] = (WebhookEvent.STARTED, WebhookEvent.COMPLETED),
                   email: str | None = None) -> RenderJob:
     async with sessions.begin() as session:
         now = utcnow()
-        job = await jobs.create_job(session, tenant="t", plan_id="pln_x", plan_version=1, view="2d", fmt="png",
-                                    width=100, height=100, options={}, max_attempts=3, now=now)
+        job = await submit(session, now=now)
         await subscriptions.subscribe_render(
             session, job, webhook=WebhookSubscription(url="https://hooks.example.com/x", events=list(events)),
             email=email, now=now)
@@ -41,10 +42,11 @@ async def _deliveries(sessions: Sessions, job_id: str) -> list[Delivery]:
 
 async def _run_to_success(sessions: Sessions, job: RenderJob) -> None:
     async with sessions.begin() as session:
-        assert (await jobs.claim(session, job.id, "w1", 30, utcnow())).verdict is jobs.ClaimVerdict.CLAIMED
+        claimed = await jobs.claim(session, SETTINGS, job.queue, "w1", utcnow())
+        assert claimed is not None and claimed.id == job.id
     async with sessions.begin() as session:
-        assert await jobs.succeed(session, job.id, "w1", 1, result_key="k", content_type="image/png", nbytes=1,
-                                  now=utcnow())
+        assert await jobs.succeed(session, SETTINGS, job.id, "w1", 1, result_key="k", content_type="image/png",
+                                  nbytes=1, now=utcnow())
 
 
 async def _claim(sessions: Sessions, dispatcher: str, limit: int = 10, lease_s: float = 60,
@@ -63,7 +65,7 @@ async def test_a_transition_writes_its_deliveries_in_its_own_transaction(session
 
     with pytest.raises(Abort):
         async with sessions.begin() as session:
-            await jobs.claim(session, job.id, "w1", 30, utcnow())
+            await jobs.claim(session, SETTINGS, job.queue, "w1", utcnow())
             raise Abort  # the claim rolls back, and its delivery with it
     assert await _deliveries(sessions, job.id) == []
 
@@ -75,15 +77,15 @@ async def test_a_transition_writes_its_deliveries_in_its_own_transaction(session
 
 @pytest.mark.anyio
 async def test_started_is_sent_once_per_render_not_once_per_attempt(sessions: Sessions) -> None:
-    job = await _submit(sessions, events=("started",))
+    job = await _submit(sessions, events=(WebhookEvent.STARTED,))
     async with sessions.begin() as session:
-        await jobs.claim(session, job.id, "w1", 30, utcnow())
+        await jobs.claim(session, SETTINGS, job.queue, "w1", utcnow())
     async with sessions.begin() as session:
-        assert await jobs.fail_if_mine(session, job.id, "w1", 1, code="crash", message="x", retryable=True,
-                                       backoff_base_s=0, now=utcnow()) is jobs.JobState.QUEUED
+        assert await jobs.fail_if_mine(session, SETTINGS, job.id, "w1", 1, code="crash", message="x",
+                                       retryable=True, now=utcnow()) is jobs.JobState.QUEUED
     async with sessions.begin() as session:
-        claimed = await jobs.claim(session, job.id, "w2", 30, utcnow() + timedelta(seconds=5))
-        assert claimed.verdict is jobs.ClaimVerdict.CLAIMED
+        claimed = await jobs.claim(session, SETTINGS, job.queue, "w2", utcnow() + timedelta(seconds=5))
+        assert claimed is not None and claimed.id == job.id
     assert [r.event for r in await _deliveries(sessions, job.id)] == ["started"]
 
 
@@ -101,7 +103,7 @@ async def test_concurrent_dispatchers_claim_each_delivery_once(sessions: Session
 @pytest.mark.anyio
 async def test_a_dispatcher_that_dies_mid_send_is_replaced_after_its_lease_under_the_same_id(
         sessions: Sessions) -> None:
-    job = await _submit(sessions, events=("completed",))
+    job = await _submit(sessions, events=(WebhookEvent.COMPLETED,))
     await _run_to_success(sessions, job)
     (first,) = await _claim(sessions, "dead", lease_s=10)
     assert await _claim(sessions, "other", at=timedelta(seconds=5)) == [], "leased"
@@ -124,7 +126,7 @@ async def test_a_dispatcher_that_dies_mid_send_is_replaced_after_its_lease_under
 
 @pytest.mark.anyio
 async def test_failures_retry_on_the_schedule_with_jitter_then_give_up(sessions: Sessions) -> None:
-    job = await _submit(sessions, events=("completed",))
+    job = await _submit(sessions, events=(WebhookEvent.COMPLETED,))
     await _run_to_success(sessions, job)
     at = timedelta()
     for step, wait in enumerate([*SCHEDULE, None]):
@@ -157,7 +159,7 @@ async def test_a_410_disables_the_endpoint_and_cancels_what_waits_for_it(session
         endpoint = await subscriptions.add_endpoint(session, "t", "https://gone.example.com/x",
                                                     ["started", "completed"], utcnow())
         assert endpoint is not None
-    job = await _submit(sessions, events=("completed",))
+    job = await _submit(sessions, events=(WebhookEvent.COMPLETED,))
     await _run_to_success(sessions, job)
     claimed = await _claim(sessions, "d", limit=1)  # the oldest first: started, to the endpoint
     assert [c.subscription_id for c in claimed] == [endpoint.id]
@@ -173,7 +175,7 @@ async def test_a_410_disables_the_endpoint_and_cancels_what_waits_for_it(session
 
 @pytest.mark.anyio
 async def test_a_redelivery_sends_a_finished_delivery_again_under_its_id(sessions: Sessions) -> None:
-    job = await _submit(sessions, events=("completed",))
+    job = await _submit(sessions, events=(WebhookEvent.COMPLETED,))
     await _run_to_success(sessions, job)
     (first,) = await _claim(sessions, "d")
     async with sessions.begin() as session:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 import pytest
 
 from shared.notify import guard, signing, webhook
 from tests.receivers import Answer, Receiver, verify_signature
 
-VECTOR = {
+
+class Vector(TypedDict):
+    secret: str
+    id: str
+    timestamp: int
+    body: bytes
+    signature: str
+
+
+VECTOR: Vector = {
     "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
     "timestamp": 1614265330,
@@ -96,8 +106,11 @@ async def test_a_name_resolving_to_loopback_is_refused_before_any_connection() -
 
 @pytest.mark.anyio
 async def test_the_request_goes_to_the_checked_address_not_to_a_second_lookup() -> None:
-    """The name resolves only through the guard's lookup (it does not exist in DNS): the request still arrives,
-    at the checked address, with the name in Host. A rebinding DNS answer is never asked for."""
+    """The request goes to the address the guard checked, with the name in Host.
+
+    The name resolves only through the guard's lookup (it does not exist in DNS), and the request still arrives.
+    A rebinding DNS answer is never asked for.
+    """
     lookups: list[str] = []
 
     async def resolver(host: str, port: int) -> list[str]:

@@ -36,6 +36,7 @@ def _handle(request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
 
 
 def main() -> None:
+    """Serve render requests from stdin until it closes, with stdout kept for the protocol."""
     # Keep the protocol channel private: anything a library prints goes to stderr, not into our frames.
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -1,7 +1,15 @@
-"""The worker: receive a message, claim its job, render in a child, store the result, record the outcome.
+"""The worker: on a doorbell, claim the job the scheduler names, render it in a child, store it, record it.
 
-Read top to bottom: `run` starts one slot per unit of concurrency; each slot loops over `_next_message`
-and `handle`. The database decides who renders a job (claim), so duplicate messages render nothing.
+Read top to bottom: `run` starts one slot per unit of concurrency; each slot waits for a doorbell of one of its
+queues (`_next_doorbell`) and `handle`s it. The message names no job that matters: the database decides which
+job starts (`jobs.claim`), so duplicated, reordered or lost messages change nothing about who runs when. A
+doorbell that finds nothing to start is deleted at once; one that started a render stays in flight (its
+visibility extended by the heartbeat) until the outcome is recorded, so the queue's visible and in-flight
+messages are the queued and running renders, which is what autoscaling on the queue (KEDA) counts.
+
+`drain` (SIGTERM) stops taking doorbells; renders in hand may finish within the drain period, and what is
+still running then is handed back to the queue at once (no attempt charged), so another worker starts it in
+seconds instead of after the lease.
 """
 
 from __future__ import annotations
@@ -14,72 +22,87 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import jobs
-from shared.db.models import PlanVersion, RenderJob
-from shared.db.models import Worker as WorkerRow
-from shared.formats import CONTENT_TYPES
-from shared.jobs import ClaimVerdict, JobState, utcnow
-from shared.queue import QUEUE_NAMES, Message, Queue, QueueUnavailable
-from shared.settings import Settings
-from shared.storage import Storage, StorageUnavailable
+from shared import jobs, plans, workers
+from shared.backends import Backends
+from shared.db.models import RenderJob
+from shared.formats import CONTENT_TYPES, QUEUE_NAMES
+from shared.jobs import JobState, utcnow
+from shared.queue.base import Message, QueueUnavailable
+from shared.storage.base import StorageUnavailable
 from worker.supervisor import RenderChild, RenderOutcome
 
 log = structlog.get_logger()
 T = TypeVar("T")
 
-MAX_VISIBILITY_S = 12 * 3600  # SQS's limit on a message's visibility timeout
+RELEASED = "released"  # the code of an outcome cut short by the end of a drain
+WRITE_GIVE_UP_LEASES = 10  # a final write is retried for this many leases before the worker gives up
 
 
 class Worker:
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], queue: Queue,
-                 storage: Storage, concurrency: int = 1, queues: tuple[str, ...] = QUEUE_NAMES) -> None:
-        self.settings, self.sessions, self.queue, self.storage = settings, sessions, queue, storage
+    """A worker process's render slots over some queues, with the backends they share."""
+
+    def __init__(self, backends: Backends, concurrency: int = 1, queues: tuple[str, ...] = QUEUE_NAMES,
+                 name: str | None = None) -> None:
+        self.backends, self.settings = backends, backends.settings
+        self.sessions, self.queue, self.storage = backends.sessions, backends.queue, backends.storage
         self.concurrency, self.queues = concurrency, queues
-        self.id = f"{socket.gethostname()}-{os.getpid()}"
+        self.id = name or f"{socket.gethostname()}-{os.getpid()}"
+        self._draining = asyncio.Event()
+        self._drained = asyncio.Event()  # the drain period is over: running renders are handed back
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set, then drain: finish within the drain period, hand back the rest."""
         log.info("worker started", worker=self.id, concurrency=self.concurrency, queues=list(self.queues))
-        beat = asyncio.create_task(self._announce(stop))
+        beat = asyncio.create_task(self._announce())
+        slots = [asyncio.create_task(self._slot(i)) for i in range(self.concurrency)]
         try:
-            await asyncio.gather(*(self._slot(i, stop) for i in range(self.concurrency)))
+            await stop.wait()
+            self._draining.set()
+            log.info("worker draining", worker=self.id, drain_s=self.settings.drain_s)
+            done, _ = await asyncio.wait(slots, timeout=self.settings.drain_s)
+            if len(done) < len(slots):
+                self._drained.set()
+                await asyncio.gather(*slots, return_exceptions=True)
         finally:
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
-            with contextlib.suppress(SQLAlchemyError):
+            for task in (*slots, beat):
+                task.cancel()
+            await asyncio.gather(*slots, beat, return_exceptions=True)
+            with contextlib.suppress(SQLAlchemyError, OSError):
                 async with self.sessions.begin() as session:
-                    await session.execute(sa.delete(WorkerRow).where(WorkerRow.id == self.id))
+                    await workers.leave(session, self.id)
             log.info("worker stopped", worker=self.id)
 
-    async def _slot(self, index: int, stop: asyncio.Event) -> None:
+    async def _slot(self, index: int) -> None:
         child = RenderChild(self.settings.render_timeout_s, self.settings.render_memory_mb)
         slot_id = f"{self.id}/{index}"
         try:
             await child.start()
-            while not stop.is_set():
-                message = await self._next_message(stop)
+            while not self._draining.is_set():
+                message = await self._next_doorbell()
                 if message is None:
                     continue
                 try:
                     await self.handle(message, child, slot_id)
-                except Exception:  # noqa: BLE001 - the slot lives on; the message comes back after its timeout
-                    log.exception("handling a message failed", job_id=message.body)
+                except Exception:  # noqa: BLE001 - the slot lives on; an undeleted doorbell comes back
+                    log.exception("handling a doorbell failed")
                     await asyncio.sleep(1.0)
+                finally:
+                    structlog.contextvars.clear_contextvars()  # no job's context on the next lines
         finally:
             await child.close()
 
-    async def _next_message(self, stop: asyncio.Event) -> Message | None:
-        """Poll the queues in turn; a stop interrupts a long poll (the message, if any, comes back later)."""
+    async def _next_doorbell(self) -> Message | None:
+        """Poll the queues in turn; a drain interrupts a long poll (a message taken meanwhile comes back)."""
         wait_s = self.settings.queue_wait_s / len(self.queues)
         for name in self.queues:
             receive = asyncio.ensure_future(self.queue.receive(name, 1, wait_s, self.settings.lease_s))
-            stopped = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({receive, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
+            draining = asyncio.ensure_future(self._draining.wait())
+            done, _ = await asyncio.wait({receive, draining}, return_when=asyncio.FIRST_COMPLETED)
+            draining.cancel()
             if receive not in done:
                 receive.cancel()
                 await asyncio.gather(receive, return_exceptions=True)
@@ -95,66 +118,92 @@ class Worker:
         return None
 
     async def handle(self, message: Message, child: RenderChild, slot_id: str) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(job_id=message.body, worker=slot_id)
+        """Claim the next job of the doorbell's queue, drop the doorbell, and render what was claimed."""
+        structlog.contextvars.bind_contextvars(worker=slot_id, queue=message.queue)
         async with self.sessions.begin() as session:
-            claim = await jobs.claim(session, message.body, slot_id, self.settings.lease_s, utcnow())
-        if claim.verdict is ClaimVerdict.DONE:
-            log.info("dropping message for a finished or unknown job", receive_count=message.receive_count)
-            await self.queue.delete(message)
+            job = await jobs.claim(session, self.settings, message.queue, slot_id, utcnow())
+        if job is None:
+            log.debug("doorbell found nothing to start", hint=message.body)
+            await self._drop(message)
             return
-        if claim.verdict is ClaimVerdict.LATER:
-            await self.queue.release(message, min(claim.retry_in_s, MAX_VISIBILITY_S))
-            return
-        job = claim.job
-        assert job is not None
-        structlog.contextvars.bind_contextvars(tenant=job.tenant, attempt=job.attempts)
+        structlog.contextvars.bind_contextvars(job_id=job.id, tenant=job.tenant, attempt=job.attempts)
         log.info("render started", view=job.view, format=job.format)
-        outcome = await self._render(job, message, child)
-        finished = await self._record(job, slot_id, outcome)
-        if finished:
-            await self.queue.delete(message)
+        lost = asyncio.Event()  # the job is no longer ours: stop rendering it
+        beat = asyncio.create_task(self._heartbeat(job, message, slot_id, lost))
+        try:
+            outcome = await self._render(job, child, lost)
+            state = await self._record(job, slot_id, outcome)
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+        await self._drop(message)
+        if state == JobState.FAILED:
+            await self._dead_letter(job)
 
-    async def _render(self, job: RenderJob, message: Message, child: RenderChild) -> RenderOutcome:
+    async def _drop(self, message: Message) -> None:
+        """Delete a doorbell that is done with (one that is not comes back later and finds nothing: harmless)."""
+        try:
+            await self.queue.delete(message)
+        except QueueUnavailable as exc:
+            log.warning("could not delete a doorbell", error=str(exc)[:300])
+
+    async def _render(self, job: RenderJob, child: RenderChild, lost: asyncio.Event) -> RenderOutcome:
         async with self.sessions() as session:
-            body = await session.scalar(sa.select(PlanVersion.body).where(
-                PlanVersion.plan_id == job.plan_id, PlanVersion.version == job.plan_version))
+            body = await plans.body_text(session, job.plan_id, job.plan_version)
         request: dict[str, Any] = {
             "plan": json.loads(body or "{}"), "view": job.view, "format": job.format, "width": job.width,
             "height": job.height, "options": json.loads(job.options),
         }
         abort = asyncio.Event()
-        beat = asyncio.create_task(self._heartbeat(job, message, abort))
+        relay_abort = asyncio.create_task(self._abort_when(abort, lost))
         try:
-            return await child.render(request, abort)
+            outcome = await child.render(request, abort)
         finally:
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            relay_abort.cancel()
+            await asyncio.gather(relay_abort, return_exceptions=True)
+        if outcome.code == "aborted" and not lost.is_set():
+            return RenderOutcome(False, code=RELEASED, message="the worker drained before the render finished")
+        return outcome
 
-    async def _heartbeat(self, job: RenderJob, message: Message, abort: asyncio.Event) -> None:
-        """Keep the job's lease and the message's visibility alive; stop the render if the job is gone."""
+    async def _abort_when(self, abort: asyncio.Event, lost: asyncio.Event) -> None:
+        """Stop the render when the job is lost, or when the drain period ends."""
+        waits = [asyncio.ensure_future(lost.wait()), asyncio.ensure_future(self._drained.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            abort.set()
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _heartbeat(self, job: RenderJob, message: Message, slot_id: str, lost: asyncio.Event) -> None:
+        """Keep the job's lease and its doorbell's visibility alive until its outcome is recorded."""
         while True:
             await asyncio.sleep(self.settings.heartbeat_s)
             try:
                 async with self.sessions.begin() as session:
-                    ours = await jobs.heartbeat(session, job.id, job.worker_id or "", job.attempts,
-                                                self.settings.lease_s, utcnow())
+                    ours = await jobs.heartbeat(session, job.id, slot_id, job.attempts, self.settings.lease_s,
+                                                utcnow())
             except SQLAlchemyError as exc:
                 log.warning("heartbeat could not reach the database", error=str(exc)[:300])
                 continue
             if not ours:
                 log.info("job is no longer ours (canceled or reclaimed); stopping the render")
-                abort.set()
+                lost.set()
                 return
             try:
                 await self.queue.extend(message, self.settings.lease_s)
             except QueueUnavailable as exc:
-                log.warning("could not extend message visibility", error=str(exc)[:300])
+                log.warning("could not extend a doorbell's visibility", error=str(exc)[:300])
 
-    async def _record(self, job: RenderJob, slot_id: str, outcome: RenderOutcome) -> bool:
-        """Write the outcome; True when the message is done with."""
+    async def _record(self, job: RenderJob, slot_id: str, outcome: RenderOutcome) -> JobState | None:
+        """Write the outcome; the job's new state (None when it was no longer ours)."""
         if outcome.code == "aborted":
-            return True
+            return None
+        if outcome.code == RELEASED:
+            released = await self._write(lambda s: jobs.release(s, self.settings, job.id, slot_id, job.attempts,
+                                                                utcnow()))
+            log.info("render handed back unfinished" if released else "drained job was no longer ours")
+            return JobState.QUEUED if released else None
         if outcome.ok:
             key = f"{job.tenant}/{job.id}.{job.format}"
             try:
@@ -162,54 +211,48 @@ class Worker:
             except StorageUnavailable as exc:
                 outcome = RenderOutcome(False, code="storage_unavailable", message=str(exc)[:500], retryable=True)
             else:
-                async def write_success(session: AsyncSession) -> bool:
-                    return await jobs.succeed(session, job.id, slot_id, job.attempts, result_key=key,
-                                              content_type=CONTENT_TYPES[job.format], nbytes=len(outcome.data),
-                                              now=utcnow())
-
-                ours = await self._write(write_success)
+                ours = await self._write(lambda s: jobs.succeed(
+                    s, self.settings, job.id, slot_id, job.attempts, result_key=key,
+                    content_type=CONTENT_TYPES[job.format], nbytes=len(outcome.data), now=utcnow()))
                 log.info("render succeeded" if ours else "render finished but the job was no longer ours",
                          bytes=len(outcome.data))
-                return True
+                return JobState.SUCCEEDED if ours else None
         failed = outcome
-
-        async def write_failure(session: AsyncSession) -> JobState | None:
-            return await jobs.fail_if_mine(session, job.id, slot_id, job.attempts, code=failed.code,
-                                           message=failed.message, retryable=failed.retryable,
-                                           backoff_base_s=self.settings.retry_backoff_s, now=utcnow())
-
-        state = await self._write(write_failure)
+        state = await self._write(lambda s: jobs.fail_if_mine(
+            s, self.settings, job.id, slot_id, job.attempts, code=failed.code, message=failed.message,
+            retryable=failed.retryable, now=utcnow()))
         log.warning("render failed", code=failed.code, message=failed.message, next_state=state)
-        return True
+        return state
 
     async def _write(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run a write transaction, retrying while the database is unreachable (up to about a lease)."""
-        delay = 0.25
+        """Run a write transaction, retrying while the database is unreachable; the heartbeat keeps the lease."""
+        delay, waited = 0.25, 0.0
         while True:
             try:
                 async with self.sessions.begin() as session:
                     return await write(session)
             except SQLAlchemyError as exc:
-                if delay > self.settings.lease_s:
+                if waited > WRITE_GIVE_UP_LEASES * self.settings.lease_s:
                     raise
                 log.warning("database write failed; retrying", error=str(exc)[:300], retry_in_s=delay)
                 await asyncio.sleep(delay)
-                delay *= 2
+                waited += delay
+                delay = min(delay * 2, self.settings.heartbeat_s)
 
-    async def _announce(self, stop: asyncio.Event) -> None:
-        """Tell the database this worker is alive, for ETAs and /v1/queues."""
+    async def _dead_letter(self, job: RenderJob) -> None:
+        """A job that failed for good leaves its id in the queue's dead-letter queue, for operators."""
+        try:
+            await self.queue.send_dead_letter(job.queue, job.id)
+        except QueueUnavailable as exc:
+            log.warning("could not dead-letter a failed job", error=str(exc)[:300])
+
+    async def _announce(self) -> None:
+        """Tell the database this worker is alive, for ETAs, /v1/queues and the autoscaler."""
         started = utcnow()
-        while not stop.is_set():
-            now = utcnow()
+        while True:
             try:
                 async with self.sessions.begin() as session:
-                    updated = await session.execute(
-                        sa.update(WorkerRow).where(WorkerRow.id == self.id).values(seen_at=now)
-                    )
-                    if not updated.rowcount:  # type: ignore[attr-defined]
-                        session.add(WorkerRow(id=self.id, queues=",".join(self.queues),
-                                              concurrency=self.concurrency, started_at=started, seen_at=now))
+                    await workers.announce(session, self.id, self.queues, self.concurrency, started, utcnow())
             except SQLAlchemyError as exc:
                 log.warning("worker heartbeat failed", error=str(exc)[:300])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.heartbeat_s)
+            await asyncio.sleep(self.settings.heartbeat_s)

@@ -11,11 +11,13 @@ MAX_FRAME = 1 << 30
 
 
 def encode(obj: dict[str, Any]) -> bytes:
+    """A JSON frame: its length, then the object."""
     data = json.dumps(obj).encode()
     return HEADER.pack(len(data)) + data
 
 
 def encode_bytes(data: bytes) -> bytes:
+    """A bytes frame: its length, then the data."""
     return HEADER.pack(len(data)) + data
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from shared.exits import exit_reason
 from worker import protocol
 
 log = structlog.get_logger()
@@ -22,6 +23,8 @@ START_TIMEOUT_S = 60.0
 
 @dataclass(frozen=True)
 class RenderOutcome:
+    """What a render child answered: the bytes, or why it failed and whether to retry."""
+
     ok: bool
     data: bytes = b""
     code: str = ""
@@ -47,6 +50,7 @@ class RenderChild:
 
     @property
     def pid(self) -> int | None:
+        """The child's process id while it runs, else None."""
         return self._proc.pid if self._proc and self._proc.returncode is None else None
 
     async def start(self) -> None:
@@ -79,6 +83,7 @@ class RenderChild:
         return self._proc
 
     async def render(self, request: dict[str, Any], abort: asyncio.Event | None = None) -> RenderOutcome:
+        """Render `request` in the child, under the time and memory limits; `abort` stops it early."""
         try:
             proc = await self._ensure()
         except (RuntimeError, OSError) as exc:
@@ -103,20 +108,13 @@ class RenderChild:
             await self.kill()
             if outcome is None:
                 outcome = RenderOutcome(False, code="render_crashed",
-                                        message=f"the render process died ({self._exit_reason(proc)})",
+                                        message=f"the render process died ({exit_reason(proc.returncode)})",
                                         retryable=True)
             return outcome
         finally:
             for task in (reply, watch):
                 task.cancel()
             await asyncio.gather(reply, watch, return_exceptions=True)
-
-    @staticmethod
-    def _exit_reason(proc: asyncio.subprocess.Process) -> str:
-        code = proc.returncode
-        if code is None:
-            return "pipe closed"
-        return f"signal {-code}" if code < 0 else f"exit code {code}"
 
     async def _exchange(self, proc: asyncio.subprocess.Process, request: dict[str, Any]) -> RenderOutcome:
         assert proc.stdin is not None and proc.stdout is not None
@@ -146,6 +144,7 @@ class RenderChild:
             await asyncio.sleep(WATCH_S)
 
     async def kill(self) -> None:
+        """Kill the child now; the next render starts a fresh one."""
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return
@@ -155,6 +154,7 @@ class RenderChild:
         log.warning("render child killed", child_pid=proc.pid)
 
     async def close(self) -> None:
+        """Let the child exit: close its stdin, then kill it if it lingers."""
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return

@@ -17,6 +17,9 @@
   let listLimit = 50;
   let tenantsLoadedAt = 0;
   let lastOk = null;
+  let historyLoadedAt = 0;
+  let historyWindow = null;
+  const HISTORY_MS = 5000;
 
   class AuthError extends Error {}
 
@@ -174,18 +177,27 @@
     const params = new URLSearchParams({ limit: String(listLimit) });
     for (const [k, v] of Object.entries(f)) if (v) params.set(k, v);
     const wantTenants = Date.now() - tenantsLoadedAt > 30000;
-    const [overview, renders, tenants] = await Promise.all([
+    const windowName = $("h-window").value;
+    const wantHistory = Date.now() - historyLoadedAt > HISTORY_MS || historyWindow !== windowName;
+    const [overview, renders, tenants, history] = await Promise.all([
       api("/v1/admin/overview"),
       api(`/v1/admin/renders?${params}`),
       wantTenants ? api("/v1/admin/tenants") : Promise.resolve(null),
+      wantHistory ? api(`/v1/admin/history?window=${windowName}`) : Promise.resolve(null),
     ]);
     if (jobInHash()) return; // the operator moved on while we were fetching
     if (tenants) {
       tenantsLoadedAt = Date.now();
-      setOptions($("f-tenant"), tenants.items);
+      setOptions($("f-tenant"), tenants.items.map((t) => t.name));
     }
     setOptions($("f-queue"), overview.queues.map((q) => q.name));
     renderQueues(overview);
+    if (history) {
+      historyLoadedAt = Date.now();
+      historyWindow = history.window;
+      renderHistory(history);
+    }
+    renderTenants(overview);
     renderWorkers(overview);
     renderJobs(renders);
   }
@@ -211,7 +223,7 @@
         stat("Running", num(q.running), "running"),
         stat("Oldest waiting", q.oldest_age_seconds === null ? "—" : duration(q.oldest_age_seconds), "oldest"),
         stat("Active workers", num(q.active_workers), "workers"),
-        stat("Dead letters", num(q.dead_letter), "dead")),
+        stat("Dead letters", q.dead_letter === null ? "—" : num(q.dead_letter), "dead")),
       h("div", { class: "chart" },
         h("div", { class: "chart-head" },
           h("span", null, "Finished per minute, last hour",
@@ -249,6 +261,68 @@
       chart.append(group);
     });
     return chart;
+  }
+
+  // -- history: each queue's depth, wait, failures and workers over the last hour or day ---------------------
+
+  const HISTORY_SERIES = [
+    { field: "queued", label: "Queued (most)", value: (b) => b.queued, total: (bs) => `peak ${num(Math.max(0, ...bs.map((b) => b.queued)))}` },
+    { field: "wait", label: "Wait at the front (longest)", value: (b) => b.oldest_wait_seconds,
+      total: (bs) => `peak ${duration(Math.max(0, ...bs.map((b) => b.oldest_wait_seconds)))}` },
+    { field: "failed", label: "Failed", value: (b) => b.failed, color: BAR_FAILED,
+      total: (bs) => `${num(bs.reduce((n, b) => n + b.failed, 0))} of ${num(bs.reduce((n, b) => n + b.finished, 0))} finished` },
+    { field: "workers", label: "Workers", value: (b) => b.max_workers,
+      total: (bs) => (bs.length ? `${num(Math.min(...bs.map((b) => b.workers)))}–${num(Math.max(...bs.map((b) => b.max_workers)))}` : "—") },
+  ];
+
+  function renderHistory(history) {
+    const spanMs = history.window === "day" ? 86400000 : 3600000;
+    const rows = history.queues.map((q) => h("div", { class: "history-queue", data: { queue: q.queue } },
+      h("h3", null, q.queue),
+      h("div", { class: "history-series" }, ...HISTORY_SERIES.map((series) => h("div", { class: "spark",
+        data: { field: series.field } },
+      h("div", { class: "chart-head" }, h("span", null, series.label),
+        h("span", { data: { field: `${series.field}-total` } }, series.total(q.buckets))),
+      sparkline(q.buckets, series, spanMs, history.bucket_seconds))))));
+    $("history").replaceChildren(...rows);
+    $("history-empty").hidden = history.queues.some((q) => q.buckets.length);
+  }
+
+  function sparkline(buckets, series, spanMs, bucketSeconds) {
+    const width = 300;
+    const height = 40;
+    const end = now();
+    const peak = Math.max(1e-9, ...buckets.map(series.value));
+    const chart = s("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img",
+      "aria-label": `${series.label}: ${series.total(buckets)}` });
+    chart.append(s("line", { x1: 0, x2: width, y1: height - 0.5, y2: height - 0.5, stroke: "#e3e8ef" }));
+    const slot = Math.max(1, (bucketSeconds * 1000 / spanMs) * width);
+    for (const b of buckets) {
+      const value = series.value(b);
+      const x = ((Date.parse(b.at) - (end - spanMs)) / spanMs) * width;
+      if (x + slot < 0 || !value) continue;
+      const barHeight = Math.max(1, (value / peak) * (height - 4));
+      const bar = s("rect", { x: Math.max(0, x), y: height - barHeight, width: Math.max(1, slot - 1), height: barHeight,
+        fill: series.color || BAR_OK });
+      const title = s("title");
+      title.textContent = `${clock(b.at)}: ${series.field === "wait" ? duration(value) : num(value)}`;
+      bar.append(title);
+      chart.append(bar);
+    }
+    return chart;
+  }
+
+  function renderTenants(overview) {
+    const rows = overview.tenants.map((t) => h("tr", { data: { tenant: t.tenant, queue: t.queue } },
+      h("td", null, t.tenant),
+      h("td", null, t.queue),
+      h("td", { class: "num" }, t.max_running ? `${t.weight} (cap ${t.max_running})` : String(t.weight)),
+      h("td", { class: "num", data: { field: "queued" } }, num(t.queued)),
+      h("td", { class: "num", data: { field: "running" } }, num(t.running)),
+      h("td", { class: "num", data: { field: "share" } }, `${Math.round(t.share * 100)} %`)));
+    $("tenants").tBodies[0].replaceChildren(...rows);
+    $("tenants-empty").hidden = rows.length > 0;
+    $("tenants-note").textContent = `scheduler: ${overview.scheduler}`;
   }
 
   function renderWorkers(overview) {
@@ -401,6 +475,8 @@
     $("signout").addEventListener("click", () => signOut(""));
     $("filters").addEventListener("change", onFilter);
     $("filters").addEventListener("submit", (e) => e.preventDefault());
+    $("history-form").addEventListener("change", () => schedule(0));
+    $("history-form").addEventListener("submit", (e) => e.preventDefault());
     $("more").addEventListener("click", () => { listLimit = Math.min(200, listLimit + 50); schedule(0); });
     window.addEventListener("hashchange", route);
     route();

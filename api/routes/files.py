@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import ServicesDep
-from api.problems import Problem
+from api.problems import forbidden, not_found
 from api.schemas import problem
 from shared.storage.disposition import content_disposition
 from shared.storage.local import LocalStorage
@@ -30,13 +30,13 @@ async def download(key: str, services: ServicesDep, expires: Annotated[int, Quer
                    filename: Annotated[str | None, Query(max_length=255)] = None) -> Response:
     storage = services.storage
     if not isinstance(storage, LocalStorage):
-        raise Problem(404, "Not Found", "results are served by the object store", slug="not-found")
+        raise not_found("file", detail="results are served by the object store")
     if not storage.verify(key, expires, sig, filename):
-        raise Problem(403, "Forbidden", "the link is invalid or has expired", slug="bad-signature")
+        raise forbidden("the link is invalid or has expired", slug="bad-signature")
     try:
         data = await storage.get(key)
     except (KeyError, ValueError):
-        raise Problem(404, "Not Found", "no such file", slug="not-found") from None
+        raise not_found("file") from None
     headers = {"Cache-Control": "private, max-age=300"}
     if filename:
         headers["Content-Disposition"] = content_disposition(filename)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
 from api.schemas import Health
-from shared.queue import QueueUnavailable
+from shared.queue.base import QueueUnavailable
 
 router = APIRouter()
 
@@ -25,7 +25,7 @@ async def healthz() -> Health:
 async def readyz(services: ServicesDep) -> Any:
     checks: dict[str, str] = {}
     try:
-        async with services.sessions() as session:
+        async with services.reads() as session:
             await session.execute(sa.select(1))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready

@@ -13,11 +13,15 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import CallerDep, Services, ServicesDep
-from api.routes.renders import job_resource, load_job
+from api.deps import CallerDep, ServicesDep
+from api.lookups import job_of
+from api.presenters import job_resource
 from api.schemas import V1_PROBLEMS, RenderJobResource
-from api.watch import Watcher, WatcherDep, latest_event_id
-from shared.jobs import TERMINAL
+from api.services import Services
+from api.watch import Watcher, WatcherDep
+from shared import jobs
+from shared.db.models import JobEvent
+from shared.jobs import TERMINAL, latest_event_id
 
 router = APIRouter(tags=["renders"], responses=V1_PROBLEMS)
 log = structlog.get_logger()
@@ -28,15 +32,16 @@ RETRY_MS = 3000
 
 STREAM_DOC = """Server-sent events (`text/event-stream`) about one render, until it finishes.
 
-* `event: state`: the render changed state (queued, running, succeeded, failed, canceled); the first event
-  of a new stream is one too, with the render as it is now.
+* `event: state`: the render changed state (queued, running, succeeded, failed, canceled). Every recorded
+  change is sent, in order, however fast they came: a new stream starts with the render's whole history
+  (`queued`, then each change since). The newest carries the render as it is now; an older one carries the
+  render's state and attempt at that change (its place, result and error are only in the newest).
 * `event: position`: a queued render's `queue.ahead` changed (at most one per second).
 
 Each event's `data` is the render resource that `GET /v1/renders/{id}` returns, and its `id` says what the
-client has seen: send it back as `Last-Event-ID` to resume, and only what changed since is sent. The
-stream closes after a terminal state; reconnecting after that answers `204 No Content`, which tells an
-`EventSource` to stop. Changes closer together than the server notices them (a fraction of a second)
-arrive as one event with the newest state; `GET /v1/renders/{id}/events` has the full history."""
+client has seen: send it back as `Last-Event-ID` to resume, and every change since is sent (the same events
+as `GET /v1/renders/{id}/events`). The stream closes after a terminal state; reconnecting after that answers
+`204 No Content`, which tells an `EventSource` to stop."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Seen:
 
     @classmethod
     def parse(cls, value: str | None) -> Seen | None:
+        """The position a Last-Event-ID names, or None for a missing or foreign one."""
         match = re.fullmatch(r"\s*(\d{1,18})(?:\.(\d{1,18}))?\s*", value or "")
         if match is None:
             return None
@@ -57,19 +63,32 @@ class Seen:
         return str(self.event_id) if self.ahead is None else f"{self.event_id}.{self.ahead}"
 
 
-async def _snapshot(services: Services, tenant: str, job_id: str) -> tuple[Seen, RenderJobResource]:
-    """The render and the id of its newest event, consistent with each other: on MariaDB (READ COMMITTED)
-    each statement sees the latest commits, so a change that lands between the reads is read again."""
+async def _catch_up(services: Services, tenant: str, job_id: str, after: int
+                   ) -> tuple[list[JobEvent], Seen, RenderJobResource]:
+    """The job's events after `after`, and the render now with the id of its newest event, consistent.
+
+    On MariaDB (READ COMMITTED) each statement sees the latest commits, so a change that lands between the reads
+    is read again. A job's events are written under its row lock, so they commit in id order.
+    """
     async with services.sessions() as session:
-        event_id = await latest_event_id(session, job_id)
         for _ in range(5):
-            job = await load_job(session, tenant, job_id)
+            history = await jobs.events(session, job_id, after)
+            job = await job_of(session, tenant, job_id)
             resource = await job_resource(session, services, job)
-            newest = await latest_event_id(session, job_id)
-            if newest == event_id:
+            newest = await jobs.latest_event_id(session, job_id)
+            if newest == (history[-1].id if history else after):
                 break
-            event_id = newest
-    return Seen(event_id, resource.queue.ahead if resource.queue else None), resource
+    return history, Seen(newest, resource.queue.ahead if resource.queue else None), resource
+
+
+def _as_it_was(event: JobEvent, now: RenderJobResource) -> RenderJobResource:
+    """The render at a past state change: its state and attempt then.
+
+    What only a later state has (its place, result, error, finish) is left out, since the history does not
+    record it.
+    """
+    return now.model_copy(update={"state": event.state, "attempts": event.attempt, "queue": None, "result": None,
+                                  "error": None, "finished_at": None})
 
 
 def _frame(kind: str, seen: Seen, resource: RenderJobResource, first: bool) -> bytes:
@@ -85,7 +104,7 @@ async def stream_render(render_id: str, caller: CallerDep, services: ServicesDep
                         last_event_id: Annotated[str | None, Header(max_length=64)] = None) -> Response:
     seen = Seen.parse(last_event_id)
     async with services.sessions() as session:
-        job = await load_job(session, caller.tenant, render_id)
+        job = await job_of(session, caller.tenant, render_id)
         newest = await latest_event_id(session, job.id)
     if job.state in TERMINAL and seen is not None and seen.event_id == newest:
         return Response(status_code=204)
@@ -101,21 +120,25 @@ async def _events(services: Services, watcher: Watcher, tenant: str, job_id: str
     with watcher.subscribe(job_id) as sub:
         while True:
             try:
-                now, resource = await _snapshot(services, tenant, job_id)
+                history, now, resource = await _catch_up(services, tenant, job_id, seen.event_id if seen else 0)
             except SQLAlchemyError as exc:  # the database is away: keep the stream, look again later
-                log.warning("stream snapshot failed", job_id=job_id, error=str(exc)[:300])
+                log.warning("stream catch-up failed", job_id=job_id, error=str(exc)[:300])
             else:
-                if seen is None or now.event_id != seen.event_id:
-                    yield _frame("state", now, resource, first)
-                    first, seen = False, now
-                elif now.ahead is not None and now.ahead != seen.ahead:
+                for event in history:  # every state change in order, the newest as the render is now
+                    newest = event.id == now.event_id
+                    yield _frame("state", now if newest else Seen(event.id), resource if newest
+                                 else _as_it_was(event, resource), first)
+                    first = False
+                if history:
+                    seen = now
+                elif seen is not None and now.ahead is not None and now.ahead != seen.ahead:
                     hold = position_sent_at + POSITION_GAP_S - time.monotonic()
                     if hold > 0:
                         await sub.wait(hold)  # a state change still wakes us at once
                         continue
                     yield _frame("position", now, resource, first)
                     first, seen, position_sent_at = False, now, time.monotonic()
-                if resource.state in TERMINAL:
+                if resource.state in TERMINAL and seen is not None and seen.event_id == now.event_id:
                     return
             deadline = time.monotonic() + KEEPALIVE_S
             while True:

@@ -4,42 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CallerDep, ServicesDep, SessionDep
-from api.problems import Problem, not_found
+from api.deps import CallerDep, ReadSessionDep, ServicesDep, SessionDep
+from api.problems import conflict, not_found
 from api.schemas import (
     V1_PROBLEMS,
-    RenderRequest,
     WebhookEndpoint,
     WebhookEndpointList,
     WebhookSecretResource,
     WebhookSubscription,
     problem,
 )
+from api.targets import check_url
 from shared.db.models import Subscription, WebhookSecret
 from shared.jobs import utcnow
-from shared.notify import guard, subscriptions
-from shared.settings import Settings
+from shared.notify import deliveries, subscriptions
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=V1_PROBLEMS)
-
-
-async def check_url(url: str, settings: Settings, path: str) -> None:
-    """Refuse, with a 422 naming `path`, a URL the SSRF guard would never send to."""
-    try:
-        await guard.check(url, settings.webhooks_allow_private)
-    except guard.Refused as exc:
-        raise Problem(422, "Invalid request", f"{path}: {exc}", slug="invalid-request",
-                      errors=[{"path": path, "message": str(exc)}]) from None
-
-
-async def check_render_subscriptions(request: RenderRequest, settings: Settings) -> None:
-    """What a render request asks to be told can be told: a webhook URL the guard passes, e-mail that is on."""
-    if request.webhook is not None:
-        await check_url(request.webhook.url, settings, "webhook.url")
-    if request.notify_email is not None and not settings.smtp_host:
-        raise Problem(422, "Invalid request", "notify_email: e-mail notifications are not configured here",
-                      slug="invalid-request",
-                      errors=[{"path": "notify_email", "message": "e-mail notifications are not configured"}])
 
 
 def _resource(row: Subscription) -> WebhookEndpoint:
@@ -61,15 +41,14 @@ async def create_webhook(body: WebhookSubscription, caller: CallerDep, services:
     await check_url(body.url, services.settings, "url")
     row = await subscriptions.add_endpoint(session, caller.tenant, body.url, list(body.events), utcnow())
     if row is None:
-        raise Problem(409, "Conflict", f"at most {subscriptions.MAX_ENDPOINTS} webhook endpoints per tenant",
-                      slug="too-many-webhooks")
+        raise conflict(f"at most {subscriptions.MAX_ENDPOINTS} webhook endpoints per tenant", slug="too-many-webhooks")
     await session.commit()
     response.headers["Location"] = f"/v1/webhooks/{row.id}"
     return _resource(row)
 
 
 @router.get("", response_model=WebhookEndpointList)
-async def list_webhooks(caller: CallerDep, session: SessionDep) -> WebhookEndpointList:
+async def list_webhooks(caller: CallerDep, session: ReadSessionDep) -> WebhookEndpointList:
     return WebhookEndpointList(items=[_resource(r) for r in await subscriptions.endpoints(session, caller.tenant)])
 
 
@@ -91,7 +70,7 @@ async def rotate_secret(caller: CallerDep, services: ServicesDep, session: Sessi
 
 
 @router.get("/{webhook_id}", response_model=WebhookEndpoint)
-async def get_webhook(webhook_id: str, caller: CallerDep, session: SessionDep) -> WebhookEndpoint:
+async def get_webhook(webhook_id: str, caller: CallerDep, session: ReadSessionDep) -> WebhookEndpoint:
     row = await subscriptions.endpoint(session, caller.tenant, webhook_id)
     if row is None:
         raise not_found("webhook endpoint")
@@ -104,6 +83,8 @@ async def delete_webhook(webhook_id: str, caller: CallerDep, session: SessionDep
     row = await subscriptions.endpoint(session, caller.tenant, webhook_id)
     if row is None:
         raise not_found("webhook endpoint")
-    await subscriptions.delete_endpoint(session, row, utcnow())
+    now = utcnow()
+    subscriptions.delete_endpoint(row, now)
+    await deliveries.cancel_pending(session, row.id, now)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

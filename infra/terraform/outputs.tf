@@ -43,3 +43,8 @@ output "k8s_deploy_env" {
     MIGRATE_ROLE_ARN=${aws_iam_role.app["migrate"].arn}
   EOT
 }
+
+output "ecs_worker_services" {
+  description = "ECS worker services by queue (ecs_workers = true), each scaled on BacklogPerInstance."
+  value       = { for k, s in aws_ecs_service.worker : k => s.name }
+}

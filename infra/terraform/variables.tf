@@ -156,3 +156,99 @@ variable "public_url" {
     error_message = "public_url must start with http:// or https://."
   }
 }
+
+# ---- workers on ECS (Fargate), for running without Kubernetes: ecs-workers.tf -------------------
+
+variable "ecs_workers" {
+  description = "Run the render workers as ECS Fargate services, scaled by target tracking on BacklogPerInstance (instead of, or besides, the EKS Deployments)."
+  type        = bool
+  default     = false
+}
+
+variable "ecs_subnet_ids" {
+  description = "Private subnets of the worker tasks (they reach RDS, SQS, S3 and CloudWatch)."
+  type        = list(string)
+  default     = []
+}
+
+variable "ecs_security_group_ids" {
+  description = "Security groups of the worker tasks; one of them must be allowed into the database (db_client_security_group_ids)."
+  type        = list(string)
+  default     = []
+}
+
+variable "worker_image" {
+  description = "The worker image (Dockerfile.worker), e.g. <registry>/floorplan-worker:<tag>."
+  type        = string
+  default     = ""
+}
+
+variable "ecs_worker_slots" {
+  description = "Render slots per worker task (floorplan-worker run --concurrency), by queue; as api/k8s.py's POD_SLOTS."
+  type        = map(number)
+  default = {
+    "render-2d" = 4
+    "render-3d" = 2
+  }
+}
+
+variable "ecs_worker_size" {
+  description = "Fargate CPU units and memory (MiB) per worker task, by queue: slots x FLOORPLAN_RENDER_MEMORY_MB must fit."
+  type        = map(object({ cpu = number, memory = number }))
+  default = {
+    "render-2d" = { cpu = 2048, memory = 6144 }
+    "render-3d" = { cpu = 4096, memory = 8192 }
+  }
+}
+
+variable "ecs_min_workers" {
+  description = "Fewest worker tasks by queue. At least 1: with no task, nobody publishes the backlog (scale to zero is KEDA's)."
+  type        = map(number)
+  default = {
+    "render-2d" = 1
+    "render-3d" = 1
+  }
+
+  validation {
+    condition     = alltrue([for n in values(var.ecs_min_workers) : n >= 1])
+    error_message = "ecs_min_workers must be at least 1 per queue."
+  }
+}
+
+variable "ecs_max_workers" {
+  description = "Most worker tasks by queue."
+  type        = map(number)
+  default = {
+    "render-2d" = 50
+    "render-3d" = 50
+  }
+}
+
+# The scaling rule's parameters: keep them equal to the settings (shared/settings.py, FLOORPLAN_SCALE_*,
+# FLOORPLAN_DRAIN_S, FLOORPLAN_CLOUDWATCH_NAMESPACE); tests/test_infra_terraform.py checks the defaults.
+variable "scale_backlog_per_worker" {
+  description = "FLOORPLAN_SCALE_BACKLOG_PER_WORKER: renders of backlog per render slot, by queue."
+  type        = map(number)
+  default = {
+    "render-2d" = 4
+    "render-3d" = 2
+  }
+}
+
+variable "scale_cooldown_s" {
+  description = "FLOORPLAN_SCALE_COOLDOWN_S: how long the backlog stays low before scaling in."
+  type        = number
+  default     = 30
+}
+
+variable "drain_s" {
+  description = "FLOORPLAN_DRAIN_S: on SIGTERM renders in hand may finish this long; the task's stopTimeout adds 5 s (Fargate allows 120 at most)."
+  type        = number
+  default     = 25
+}
+
+variable "cloudwatch_namespace" {
+  description = "FLOORPLAN_CLOUDWATCH_NAMESPACE: where the workers put BacklogPerInstance."
+  type        = string
+  default     = "Floorplan"
+}

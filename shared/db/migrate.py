@@ -11,6 +11,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config() -> Config:
+    """Alembic's configuration for our migrations, without an alembic.ini."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.states import JobState
+
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out; stored naive with microseconds on both backends."""
@@ -17,11 +19,13 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        """DATETIME(6) on MariaDB, for microseconds; a plain DateTime elsewhere."""
         if dialect.name == "mysql":
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         return dialect.type_descriptor(sa.DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store an aware datetime as naive UTC; refuse a naive one."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -29,7 +33,23 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Read a stored datetime back as aware UTC."""
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class JobStateType(sa.types.TypeDecorator[JobState]):
+    """A job state stored as its name (VARCHAR), read back as the JobState member."""
+
+    impl = sa.String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: JobState | str | None, dialect: sa.Dialect) -> str | None:
+        """Store a state as its string value."""
+        return None if value is None else JobState(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> JobState | None:
+        """Read a stored string back as its JobState."""
+        return None if value is None else JobState(value)
 
 
 # MEDIUMTEXT on MySQL: a plan body may exceed TEXT's 64 KB.
@@ -38,19 +58,27 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincre
 
 
 class Base(DeclarativeBase):
-    pass
+    """The declarative base of every table."""
 
 
 class ApiKey(Base):
+    """An API key of a tenant; only its SHA-256 is stored."""
+
     __tablename__ = "api_keys"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant: Mapped[str] = mapped_column(sa.String(64), index=True)
     key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     admin: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The key's first characters, so that a list can show which key is which; the rest is never stored.
+    prefix: Mapped[str] = mapped_column(sa.String(16), default="")
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class PlanRow(Base):
+    """A tenant's plan; its bodies are in plan_versions."""
+
     __tablename__ = "plans"
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     tenant: Mapped[str] = mapped_column(sa.String(64))
@@ -73,6 +101,8 @@ class PlanVersion(Base):
 
 
 class RenderJob(Base):
+    """A render job: its request, its state, its place in the scheduler's order and its outcome."""
+
     __tablename__ = "render_jobs"
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     tenant: Mapped[str] = mapped_column(sa.String(64))
@@ -84,9 +114,22 @@ class RenderJob(Base):
     height: Mapped[int] = mapped_column(sa.Integer)
     options: Mapped[str] = mapped_column(sa.Text)  # JSON
     queue: Mapped[str] = mapped_column(sa.String(32))
-    state: Mapped[str] = mapped_column(sa.String(16))
-    # Place in its queue: the id of the outbox row that (re)enqueued it, so a retry goes to the back.
+    state: Mapped[JobState] = mapped_column(JobStateType())
+    # Submission order: the id of the outbox row that (re)enqueued it, so a retry goes to the back.
     queue_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    # Rank of its priority (shared/states.py PRIORITY_RANK): orders the jobs of one tenant.
+    priority: Mapped[int] = mapped_column(sa.SmallInteger, default=1)
+    # The scheduler's lane (the tenant under the fair policy) while the job is in the order; NULL otherwise
+    # (running, finished, or waiting out a retry's backoff). See shared/scheduler.py.
+    lane: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    expected_ms: Mapped[int] = mapped_column(sa.Integer, default=0)  # the cost model's guess at enqueue
+    # No render made twice: the content hash of (plan body, normalised request); the renderer version its result
+    # was made by; the job it rides along with (an identical render queued or running); the job whose stored
+    # result it reused.
+    render_key: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    renderer: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    follows: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    reused_from: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(sa.Integer)
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -106,22 +149,28 @@ class RenderJob(Base):
         sa.Index("ix_render_jobs_tenant_state_id", "tenant", "state", "id"),
         sa.Index("ix_render_jobs_state_lease", "state", "lease_until"),
         sa.Index("ix_render_jobs_queue_finished", "queue", "finished_at"),
+        sa.Index("ix_render_jobs_order", "queue", "lane", "priority", "queue_seq", "expected_ms"),
+        sa.Index("ix_render_jobs_queue_state_due", "queue", "state", "not_before"),
+        sa.Index("ix_render_jobs_tenant_key_state", "tenant", "render_key", "state"),
+        sa.Index("ix_render_jobs_follows", "follows"),
     )
 
 
 class JobEvent(Base):
+    """One transition of a job: its history, and what live status streams."""
+
     __tablename__ = "job_events"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(sa.String(32), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-    state: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[JobState] = mapped_column(JobStateType())
     attempt: Mapped[int] = mapped_column(sa.Integer)
     worker_id: Mapped[str | None] = mapped_column(sa.String(128), nullable=True)
     message: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
 
 class Outbox(Base):
-    """Jobs waiting to be put on their queue; written in the same transaction as the job."""
+    """Doorbells waiting to be rung on their queue; written in the same transaction as the job."""
 
     __tablename__ = "outbox"
     # Ids must never be reused (SQLite reuses rowids of deleted rows unless told not to): they order the queue.
@@ -134,6 +183,8 @@ class Outbox(Base):
 
 
 class IdempotencyKey(Base):
+    """A submit's Idempotency-Key: a retried submit answers with the same job."""
+
     __tablename__ = "idempotency_keys"
     tenant: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
@@ -153,13 +204,70 @@ class Worker(Base):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
-class QueueBlock(Base):
-    """How many jobs are queued per block of queue sequence numbers (see shared/position.py)."""
+class Tenant(Base):
+    """A tenant's share of the workers and its limits, set by an admin; NULL limits take the settings' defaults."""
 
-    __tablename__ = "queue_blocks"
+    __tablename__ = "tenants"
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    weight: Mapped[int] = mapped_column(sa.Integer, default=1)
+    max_running: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)  # per queue; 0: no cap
+    max_queued: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)  # 0: no cap
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SchedQueue(Base):
+    """A queue's scheduler state: its policy and the round it is serving (see shared/scheduler.py)."""
+
+    __tablename__ = "sched_queues"
     queue: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    policy: Mapped[str] = mapped_column(sa.String(8))
+    vround: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # No job waits out a backoff in this queue that is due before this (NULL: none waits): claims look for
+    # due retries only once it has passed.
+    next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class SchedLane(Base):
+    """One lane of a queue (a tenant, under the fair policy): its share, its place and its counters."""
+
+    __tablename__ = "sched_lanes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)  # also breaks ties in a round
+    queue: Mapped[str] = mapped_column(sa.String(32))
+    lane: Mapped[str] = mapped_column(sa.String(64))
+    weight: Mapped[int] = mapped_column(sa.Integer)
+    max_running: Mapped[int] = mapped_column(sa.Integer)  # 0: no cap
+    sigma: Mapped[int] = mapped_column(sa.BigInteger)  # slots used so far: the next job takes slot sigma
+    queued: Mapped[int] = mapped_column(sa.Integer)  # jobs in the order
+    running: Mapped[int] = mapped_column(sa.Integer)
+    cost_ms: Mapped[int] = mapped_column(sa.BigInteger)  # expected render time of its jobs in the order
+    __table_args__ = (sa.UniqueConstraint("queue", "lane", name="uq_sched_lanes_queue_lane"),)
+
+
+class LaneBlock(Base):
+    """How many jobs of a lane and priority are in the order, per block of submission numbers."""
+
+    __tablename__ = "lane_blocks"
+    queue: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    lane: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    priority: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
     block: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     queued: Mapped[int] = mapped_column(sa.Integer)
+    cost_ms: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class RenderCost(Base):
+    """The cost model: a moving average of render times per view, format and size class."""
+
+    __tablename__ = "render_costs"
+    view: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    format: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    size_class: Mapped[str] = mapped_column(sa.String(4), primary_key=True)
+    mean_ms: Mapped[float] = mapped_column(sa.Float)
+    samples: Mapped[int] = mapped_column(sa.Integer)
+    # The mean the queued jobs of this class were last repriced to (NULL: never, they carry older guesses).
+    priced_ms: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class QueueMessage(Base):
@@ -253,3 +361,21 @@ class DeliveryAttempt(Base):
     error: Mapped[str | None] = mapped_column(sa.String(1000), nullable=True)
     # One row per attempt number: two dispatchers can never both make the same attempt.
     __table_args__ = (sa.UniqueConstraint("delivery_id", "attempt", name="uq_delivery_attempts_attempt"),)
+
+
+class QueueSample(Base):
+    """One queue at one moment, kept two days for the dashboard's history (shared/queue_history.py owns it)."""
+
+    __tablename__ = "queue_samples"
+    queue: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)  # the start of the sample's step
+    queued: Mapped[int] = mapped_column(sa.Integer)
+    running: Mapped[int] = mapped_column(sa.Integer)
+    workers: Mapped[int] = mapped_column(sa.Integer)
+    oldest_wait_s: Mapped[float] = mapped_column(sa.Float)  # the job at the front of the queue, at `at`
+    # Jobs that reached a final state in the step that ended a lag before `at` (shared/queue_history.py).
+    finished: Mapped[int] = mapped_column(sa.Integer)
+    failed: Mapped[int] = mapped_column(sa.Integer)
+    wait_s_sum: Mapped[float] = mapped_column(sa.Float)  # their waits from submission to start, summed
+    waited: Mapped[int] = mapped_column(sa.Integer)  # how many of them had started (the mean's divisor)
+    __table_args__ = (sa.Index("ix_queue_samples_at", "at"),)

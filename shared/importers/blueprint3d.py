@@ -15,7 +15,7 @@ from typing import Any
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 
-from shared.importers.common import ImportProblem, entries, mapping, number, place_openings, text
+from shared.importers.common import ImportLog, ImportProblem, entries, mapping, number, place_openings, text
 
 WALL_THICKNESS = 10.0  # the editor's defaults
 WALL_HEIGHT = 250.0
@@ -46,7 +46,8 @@ ROOM_NAMES = (("bed", "Bedroom", "bedroom"), ("sofa", "Living room", "living"), 
               ("bathtub", "Bathroom", "bathroom"), ("stove", "Kitchen", "kitchen"), ("fridge", "Kitchen", "kitchen"))
 
 
-def from_blueprint3d(data: dict[str, Any]) -> dict[str, Any]:
+def from_blueprint3d(data: dict[str, Any], log: ImportLog) -> dict[str, Any]:
+    """A blueprint3d design as a plan v1 document of one floor."""
     floorplan = mapping(data.get("floorplan"), "floorplan")
     corners: dict[str, tuple[float, float]] = {}
     for key, corner in mapping(floorplan.get("corners", {}), "floorplan.corners").items():
@@ -60,6 +61,7 @@ def from_blueprint3d(data: dict[str, Any]) -> dict[str, Any]:
         if ends[0] is None or ends[1] is None:
             raise ImportProblem(path, "names a corner that floorplan.corners does not have")
         if math.dist(ends[0], ends[1]) < 1:
+            log.note(path, "dropped", "wall left out: its two corners are the same point")
             continue
         thickness = number(wall.get("thickness", WALL_THICKNESS), f"{path}.thickness")
         height = number(wall.get("height", WALL_HEIGHT), f"{path}.height")
@@ -80,7 +82,7 @@ def from_blueprint3d(data: dict[str, Any]) -> dict[str, Any]:
         "floors": [{
             "name": "Ground floor", "height": max(wall["height"] for wall in walls),
             "walls": [{"a": _point(w["a"]), "b": _point(w["b"]), "thickness": w["thickness"], "height": w["height"],
-                       "openings": place_openings(math.dist(w["a"], w["b"]), w["height"], w["openings"])}
+                       "openings": place_openings(math.dist(w["a"], w["b"]), w["height"], w["openings"], log)}
                       for w in walls],
             "rooms": rooms,
             "items": items,
@@ -149,10 +151,11 @@ def _snap_opening(item: dict[str, Any], path: str, walls: list[dict[str, Any]]) 
     name = text(item.get("item_name")).lower()
     if door:
         opening = {"type": "double_door" if "double" in name else "door", "offset": offset, "width": width,
-                   "height": height, "sill": 0.0, "swing": "in" if facing >= 0 else "out", "hinge": "left"}
+                   "height": height, "sill": 0.0, "swing": "in" if facing >= 0 else "out", "hinge": "left",
+                   "path": path}
     else:
         opening = {"type": "window", "offset": offset, "width": width, "height": height,
-                   "sill": max(0.0, y_up - height / 2)}
+                   "sill": max(0.0, y_up - height / 2), "path": path}
     wall["openings"].append(opening)
 
 
@@ -170,9 +173,12 @@ def _rooms(walls: list[dict[str, Any]], items: list[dict[str, Any]]) -> list[dic
 
 
 def minimal_cycles(edges: Sequence[tuple[tuple[float, float], tuple[float, float]]]) -> list[list[tuple[float, float]]]:
-    """The inner faces of a planar graph given by its edges: walk each edge keeping the face on the walker's
-    right-hand side (turning as sharply right as possible at every node); each walk that comes back with a
-    positive area on a y-down screen is a room, the one around the outside is not."""
+    """The inner faces of a planar graph given by its edges: the rooms.
+
+    Walk each edge keeping the face on the walker's right-hand side (turning as sharply right as possible at
+    every node); each walk that comes back with a positive area on a y-down screen is a room, the one around the
+    outside is not.
+    """
     neighbours: dict[tuple[float, float], list[tuple[float, float]]] = {}
     for a, b in edges:
         if a != b:

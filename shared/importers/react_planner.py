@@ -2,7 +2,8 @@
 
 A scene has layers (one per floor) of vertices, lines (walls), holes (doors and windows on a line, at a
 fraction of its length measured from its end with the smaller x), areas (rooms) and items. Lengths are
-`{"length": n, "unit": u}` in v2 and plain numbers in the flat schema; y points up, so it is flipped.
+`{"length": n, "unit": u}` in v2 and plain numbers in the flat schema; y points up, so it is flipped. Older
+scenes (cvdlab's `myscene.json`) store pixels: `pixelPerUnit` of them make one `unit`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from shapely.geometry import Polygon
 
-from shared.importers.common import ImportProblem, entries, mapping, number, place_openings, text
+from shared.importers.common import ImportLog, ImportProblem, entries, mapping, number, place_openings, text
 
 UNITS_CM = {"mm": 0.1, "cm": 1.0, "m": 100.0, "in": 2.54, "inch": 2.54, "ft": 30.48}
 WALL_THICKNESS = 20.0  # cm, the editor's defaults
@@ -20,11 +21,9 @@ WALL_HEIGHT = 300.0
 DEFAULT_ITEM = (100.0, 100.0, 100.0)
 
 
-def from_react_planner(data: dict[str, Any]) -> dict[str, Any]:
-    unit = str(data.get("unit", "cm"))
-    if unit not in UNITS_CM:
-        raise ImportProblem("unit", f"unknown unit {unit!r}: one of {', '.join(UNITS_CM)}")
-    scale = UNITS_CM[unit]
+def from_react_planner(data: dict[str, Any], log: ImportLog) -> dict[str, Any]:
+    """A react-planner scene (v2 or flat) as a plan v1 document, one floor per layer."""
+    scale = _scale(data)
     layers = sorted(entries(data.get("layers"), "layers"),
                     key=lambda entry: (entry[1].get("altitude", 0) if isinstance(entry[1], dict) else 0,
                                        entry[1].get("order", 0) if isinstance(entry[1], dict) else 0))
@@ -32,11 +31,28 @@ def from_react_planner(data: dict[str, Any]) -> dict[str, Any]:
         raise ImportProblem("layers", "the scene has no layers")
     # y up becomes y down by mirroring about the scene's height, which keeps coordinates positive.
     flip = number(data.get("height", 0), "height") * scale if isinstance(data.get("height"), int | float) else 0.0
-    floors = [_floor(layer, path, scale, flip, level) for level, (path, layer) in enumerate(layers)]
+    floors = [_floor(layer, path, scale, flip, level, log) for level, (path, layer) in enumerate(layers)]
+    for (path, _), floor in zip(layers, floors, strict=True):
+        if not (floor["walls"] or floor["rooms"]):
+            log.note(path, "dropped", "layer left out: it has no walls or areas")
     floors = [floor for floor in floors if floor["walls"] or floor["rooms"]]
     if not floors:
         raise ImportProblem("layers", "no layer has walls or areas")
     return {"name": text(data.get("name")) or "react-planner scene", "floors": floors}
+
+
+def _scale(data: dict[str, Any]) -> float:
+    """Centimetres per stored number: the unit's, divided by `pixelPerUnit` in scenes that store pixels."""
+    unit = str(data.get("unit", "cm"))
+    if unit not in UNITS_CM:
+        raise ImportProblem("unit", f"unknown unit {unit!r}: one of {', '.join(UNITS_CM)}")
+    scale = UNITS_CM[unit]
+    if "pixelPerUnit" in data:
+        pixels = number(data["pixelPerUnit"], "pixelPerUnit")
+        if pixels <= 0:
+            raise ImportProblem("pixelPerUnit", f"must be positive, found {pixels:g}")
+        scale /= pixels
+    return scale
 
 
 def _length(value: Any, path: str, scale: float, default: float) -> float:
@@ -58,7 +74,7 @@ def _prop(element: dict[str, Any], name: str) -> Any:
     return element.get(name)
 
 
-def _floor(layer: Any, path: str, scale: float, flip: float, level: int) -> dict[str, Any]:
+def _floor(layer: Any, path: str, scale: float, flip: float, level: int, log: ImportLog) -> dict[str, Any]:
     layer = mapping(layer, path)
     vertices: dict[str, tuple[float, float]] = {}
     for vpath, vertex in entries(layer.get("vertices"), f"{path}.vertices"):
@@ -73,7 +89,7 @@ def _floor(layer: Any, path: str, scale: float, flip: float, level: int) -> dict
         line = mapping(line, lpath)
         if line.get("type", "wall") != "wall":
             continue
-        wall = _wall(line, lpath, vertices, holes, scale)
+        wall = _wall(line, lpath, vertices, holes, scale, log)
         if wall is not None:
             walls.append(wall)
     rooms = []
@@ -84,7 +100,8 @@ def _floor(layer: Any, path: str, scale: float, flip: float, level: int) -> dict
             raise ImportProblem(f"{apath}.vertices", "names a vertex the layer does not have")
         ring = [p for p in points if p is not None]
         if len(ring) < 3 or not Polygon(ring).is_valid or Polygon(ring).area < 1:
-            continue  # a degenerate area draws nothing
+            log.note(apath, "dropped", "area left out: its outline has no area or crosses itself")
+            continue
         name = text(area.get("name"))
         rooms.append({"name": "" if name == "Area" else name, "polygon": [{"x": x, "y": y} for x, y in ring]})
     items = [_item(mapping(item, ipath), ipath, scale, flip) for ipath, item in entries(layer.get("items"),
@@ -95,7 +112,7 @@ def _floor(layer: Any, path: str, scale: float, flip: float, level: int) -> dict
 
 
 def _wall(line: dict[str, Any], path: str, vertices: dict[str, tuple[float, float]],
-          holes: dict[str, tuple[str, dict[str, Any]]], scale: float) -> dict[str, Any] | None:
+          holes: dict[str, tuple[str, dict[str, Any]]], scale: float, log: ImportLog) -> dict[str, Any] | None:
     ends = [end for key in line.get("vertices", [])[:2] if (end := vertices.get(str(key))) is not None]
     if len(ends) != 2:
         raise ImportProblem(f"{path}.vertices", "a wall needs two vertices the layer has")
@@ -105,6 +122,7 @@ def _wall(line: dict[str, Any], path: str, vertices: dict[str, tuple[float, floa
         a, b = b, a
     length = math.dist(a, b)
     if length < 1:
+        log.note(path, "dropped", "wall left out: its two vertices are the same point")
         return None
     thickness = _length(_prop(line, "thickness"), f"{path}.thickness", scale, WALL_THICKNESS)
     height = _length(_prop(line, "height"), f"{path}.height", scale, WALL_HEIGHT)
@@ -115,7 +133,7 @@ def _wall(line: dict[str, Any], path: str, vertices: dict[str, tuple[float, floa
         hpath, hole = holes[str(key)]
         openings.append(_opening(hole, hpath, length, scale))
     return {"a": {"x": a[0], "y": a[1]}, "b": {"x": b[0], "y": b[1]}, "thickness": max(thickness, 1.0),
-            "height": height, "openings": place_openings(length, height, openings)}
+            "height": height, "openings": place_openings(length, height, openings, log)}
 
 
 def _opening(hole: dict[str, Any], path: str, length: float, scale: float) -> dict[str, Any]:
@@ -137,7 +155,7 @@ def _opening(hole: dict[str, Any], path: str, length: float, scale: float) -> di
     # The editor draws a leaf to the left of the wall's direction on its y-up screen unless flipped; on our
     # y-down plan that side is "out". Older scenes spell the flag flip_orizzontal.
     flipped = bool(_prop(hole, "flip_horizontal") or _prop(hole, "flip_orizzontal"))
-    opening = {"type": mapped, "offset": offset, "width": width, "height": height, "sill": sill}
+    opening = {"type": mapped, "offset": offset, "width": width, "height": height, "sill": sill, "path": path}
     if mapped in ("door", "double_door"):
         opening["swing"] = "in" if flipped else "out"
         opening["hinge"] = "right" if _prop(hole, "flip_vertical") else "left"

@@ -19,18 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.models import Delivery, DeliveryAttempt, RenderJob, Subscription
 from shared.ids import new_id
-from shared.notify.subscriptions import COMPLETED, STARTED, active
+from shared.notify.subscriptions import active
+from shared.states import EVENT_OF_STATE, JobState, WebhookEvent
 
 PENDING, SUCCEEDED, FAILED, CANCELED = "pending", "succeeded", "failed", "canceled"
-# Job states (shared/jobs.py's JobState values) that notify, and the event each one is.
-EVENT_OF_STATE = {"running": STARTED, "succeeded": COMPLETED, "failed": COMPLETED, "canceled": COMPLETED}
+DELIVERY_STATES = (PENDING, SUCCEEDED, FAILED, CANCELED)
 MAX_RETRY_AFTER_S = 86400.0
 
 
-async def on_transition(session: AsyncSession, job: RenderJob, state: str, now: datetime) -> None:
+async def on_transition(session: AsyncSession, job: RenderJob, state: JobState, now: datetime) -> None:
     """Write a delivery for every subscriber of this transition's event, in the transition's transaction."""
-    event = EVENT_OF_STATE.get(str(state))
-    if event is None or (event == STARTED and job.attempts > 1):  # started: once per render, not per attempt
+    event = EVENT_OF_STATE.get(state)
+    if event is None or (event == WebhookEvent.STARTED and job.attempts > 1):  # started: once per render
         return
     columns = (Subscription.id, Subscription.events)
     rows = (await session.execute(sa.union_all(  # two index lookups rather than one OR
@@ -124,8 +124,11 @@ def retry_delay(failures: int, schedule: list[float], retry_after_s: float | Non
 
 async def finish(session: AsyncSession, claimed: Claimed, dispatcher: str, outcome: Outcome, now: datetime,
                  schedule: list[float]) -> str | None:
-    """Record the attempt's outcome and decide what comes next; the delivery's new state, or None when the
-    delivery was no longer this dispatcher's (its lease ran out and another one took it, or it was canceled)."""
+    """Record the attempt's outcome and decide what comes next: the delivery's new state.
+
+    None when the delivery was no longer this dispatcher's (its lease ran out and another one took it, or it was
+    canceled).
+    """
     await session.execute(  # the attempt's own row says what really happened, even if it was taken for lost
         sa.update(DeliveryAttempt)
         .where(DeliveryAttempt.delivery_id == claimed.delivery_id, DeliveryAttempt.attempt == claimed.attempt)
@@ -193,3 +196,36 @@ async def redeliver(session: AsyncSession, delivery: Delivery, now: datetime) ->
     if delivery.state != PENDING:
         delivery.failures = 0
     delivery.state, delivery.next_attempt_at, delivery.finished_at, delivery.leased_by = PENDING, now, None, None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """A delivery as its log shows it: the row, its subscriber (None once that row is gone) and every attempt."""
+
+    delivery: Delivery
+    subscription: Subscription | None
+    attempts: list[DeliveryAttempt]
+
+
+async def log(session: AsyncSession, job_id: str, delivery_id: str | None = None) -> list[LogEntry]:
+    """The deliveries of a job (or one of them), oldest first, each with its subscriber and attempts."""
+    query = sa.select(Delivery).where(Delivery.job_id == job_id)
+    if delivery_id is not None:
+        query = query.where(Delivery.id == delivery_id)
+    rows = list((await session.execute(query.order_by(Delivery.id))).scalars())
+    attempts: dict[str, list[DeliveryAttempt]] = {r.id: [] for r in rows}
+    for attempt in (await session.execute(
+        sa.select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(list(attempts)))
+        .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.attempt)
+    )).scalars():
+        attempts[attempt.delivery_id].append(attempt)
+    subscriptions = {s.id: s for s in (await session.execute(
+        sa.select(Subscription).where(Subscription.id.in_({r.subscription_id for r in rows}))
+    )).scalars()}
+    return [LogEntry(r, subscriptions.get(r.subscription_id), attempts[r.id]) for r in rows]
+
+
+async def of_job(session: AsyncSession, job_id: str, delivery_id: str) -> Delivery | None:
+    """One delivery of a job, locked for a change."""
+    row = await session.get(Delivery, delivery_id, with_for_update=True)
+    return row if row is not None and row.job_id == job_id else None

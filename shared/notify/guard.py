@@ -97,7 +97,32 @@ def parse(url: str, allow_private: bool) -> httpx.URL:
         raise Refused("the URL must be https" if not allow_private else "the URL must be http or https")
     if not parsed.raw_host:
         raise Refused("the URL has no host")
+    if parsed.userinfo:
+        raise Refused("the URL has a user name or password in it; webhooks authenticate by their signature")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise Refused(f"the port {parsed.port} is not one from 1 to 65535")
+    _check_labels(parsed.raw_host.decode("ascii", "replace"))
     return parsed
+
+
+def _check_labels(host: str) -> None:
+    """A DNS name's own rules (RFC 1035): labels of 1 to 63 characters, at most 253 in all."""
+    if host.startswith("[") or _is_address(host):
+        return
+    name = host.removesuffix(".")
+    if len(name) > 253:
+        raise Refused("the host name is longer than 253 characters")
+    for label in name.split("."):
+        if not 0 < len(label) <= 63:
+            raise Refused(f"the host {host!r} has an empty label or one longer than 63 characters")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 async def check(url: str, allow_private: bool, *, resolver: Resolver | None = None,
@@ -116,7 +141,7 @@ async def check(url: str, allow_private: bool, *, resolver: Resolver | None = No
         try:
             async with asyncio.timeout(timeout_s):
                 found = await (resolver or _getaddrinfo)(host, port)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
             raise Refused(f"the host {host!r} does not resolve ({exc or 'timeout'})") from None
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
         if not addresses:

@@ -1,5 +1,7 @@
-"""Who is told about a tenant's renders (webhook endpoints, per-render webhooks and e-mail), and the secret
-that signs its webhooks."""
+"""Who is told about a tenant's renders, and the secret that signs its webhooks.
+
+Those told are webhook endpoints, per-render webhooks and e-mail.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.models import RenderJob, Subscription, WebhookSecret
 from shared.ids import new_id
 from shared.notify import signing
+from shared.states import WebhookEvent
 
-STARTED, COMPLETED = "started", "completed"
-EVENTS = (STARTED, COMPLETED)
 WEBHOOK, EMAIL = "webhook", "email"
 MAX_ENDPOINTS = 20  # registered endpoints per tenant
 
 
 def active() -> sa.ColumnElement[bool]:
+    """The condition of a subscription that is neither disabled nor deleted."""
     return sa.and_(Subscription.disabled_at.is_(None), Subscription.deleted_at.is_(None))
 
 
 def event_list(subscription: Subscription) -> list[str]:
+    """The events a subscription asks for."""
     return subscription.events.split(",")
 
 
 class WebhookRequest(Protocol):
-    @property
-    def url(self) -> str: ...
+    """What a webhook request carries: the URL and the events it asks for."""
 
     @property
-    def events(self) -> Sequence[str]: ...
+    def url(self) -> str:
+        """Where to send."""
+
+    @property
+    def events(self) -> Sequence[str]:
+        """The events to send."""
 
 
 async def subscribe_render(session: AsyncSession, job: RenderJob, *, webhook: WebhookRequest | None,
@@ -46,7 +53,7 @@ async def subscribe_render(session: AsyncSession, job: RenderJob, *, webhook: We
                                  events=",".join(dict.fromkeys(webhook.events)), job_id=job.id, created_at=now))
     if email:
         session.add(Subscription(id=new_id("eml"), tenant=job.tenant, channel=EMAIL, target=email,
-                                 events=COMPLETED, job_id=job.id, created_at=now))
+                                 events=WebhookEvent.COMPLETED.value, job_id=job.id, created_at=now))
 
 
 async def add_endpoint(session: AsyncSession, tenant: str, url: str, events: list[str],
@@ -70,18 +77,21 @@ async def endpoints(session: AsyncSession, tenant: str) -> list[Subscription]:
 
 
 async def endpoint(session: AsyncSession, tenant: str, endpoint_id: str) -> Subscription | None:
+    """The tenant's webhook endpoint `endpoint_id`, or None if it has none by that id."""
     row = await session.get(Subscription, endpoint_id)
     if row is None or row.tenant != tenant or row.job_id is not None or row.deleted_at is not None:
         return None
     return row
 
 
-async def delete_endpoint(session: AsyncSession, subscription: Subscription, now: datetime) -> None:
-    """Stop sending to it: its pending deliveries are canceled; the row stays for the delivery log."""
-    from shared.notify.deliveries import cancel_pending  # deliveries imports this module
-
+def delete_endpoint(subscription: Subscription, now: datetime) -> None:
+    """Stop sending to it (the caller cancels its pending deliveries); the row stays for the delivery log."""
     subscription.deleted_at = now
-    await cancel_pending(session, subscription.id, now)
+
+
+async def secret(session: AsyncSession, tenant: str) -> WebhookSecret | None:
+    """The tenant's signing secret, if it has one yet."""
+    return await session.get(WebhookSecret, tenant)
 
 
 async def ensure_secret(session: AsyncSession, tenant: str, now: datetime) -> WebhookSecret:

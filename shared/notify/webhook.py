@@ -18,6 +18,7 @@ SNIPPET_BYTES = 300  # of a failed answer's body, for the attempt log
 
 
 def event_type(event: str) -> str:
+    """The body's `type` for an event: `render.started` or `render.completed`."""
     return f"render.{event}"
 
 
@@ -45,8 +46,11 @@ def retry_after_s(value: str | None, now: datetime) -> float | None:
 
 
 def client() -> httpx.AsyncClient:
-    """One per dispatcher. Redirects are not followed (a 3xx is a failure); proxies from the environment would
-    hide the real destination from the guard; a kept-alive connection would outlive the check of its address."""
+    """The HTTP client of one dispatcher, built so that the SSRF guard's check holds.
+
+    Redirects are not followed (a 3xx is a failure); proxies from the environment would hide the real
+    destination from the guard; a kept-alive connection would outlive the check of its address.
+    """
     return httpx.AsyncClient(follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT},
                              limits=httpx.Limits(max_keepalive_connections=0))
 
@@ -101,6 +105,7 @@ async def _head(response: httpx.Response) -> str:
 
 
 def judge(status: int, headers: httpx.Headers, snippet: str) -> Outcome:
+    """What an endpoint's answer means: delivered, retry later, or disable the endpoint."""
     if 200 <= status < 300:
         return Outcome(ok=True, status_code=status)
     if status == 410:

@@ -1,7 +1,7 @@
 """The embedded queue: messages in a table of the same database, with SQS's semantics.
 
-Visibility timeouts, receive counts and a dead-letter queue (`<name>-dlq`) behave as they do on SQS, so the
-worker code is the same for both backends.
+Visibility timeouts, delays, receive counts and a dead-letter queue (`<name>-dlq`) behave as they do on SQS, so
+the worker and the relay are the same for both backends.
 """
 
 from __future__ import annotations
@@ -15,17 +15,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared.db.models import QueueMessage
-from shared.queue import QUEUE_NAMES, Message, Queue, QueueUnavailable
+from shared.formats import QUEUE_NAMES
+from shared.queue.base import Message, Queue, QueueDepth, QueueUnavailable
 from shared.settings import Settings
 
 POLL_S = 0.2
 
 
 def dead_letter(queue: str) -> str:
+    """The name of a queue's dead-letter queue."""
     return f"{queue}-dlq"
 
 
 class SqlQueue(Queue):
+    """Queues as rows of `queue_messages`, claimed with SKIP LOCKED (the single writer on SQLite)."""
+
     def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._max_receives = settings.queue_max_receives
@@ -33,16 +37,23 @@ class SqlQueue(Queue):
     async def ensure(self, names: tuple[str, ...] = QUEUE_NAMES) -> None:
         """The table comes with the migrations; there is nothing per queue to create."""
 
-    async def send_batch(self, queue: str, bodies: list[str]) -> None:
+    async def send_batch(self, queue: str, bodies: list[str], delay_s: float = 0.0) -> None:
+        """Insert one row per body, visible after `delay_s`."""
         now = datetime.now(UTC)
+        visible = now + timedelta(seconds=max(0.0, delay_s))
         try:
             async with self._sessions.begin() as session:
-                session.add_all(QueueMessage(queue=queue, body=b, visible_at=now, receive_count=0, sent_at=now)
+                session.add_all(QueueMessage(queue=queue, body=b, visible_at=visible, receive_count=0, sent_at=now)
                                 for b in bodies)
         except SQLAlchemyError as exc:
             raise QueueUnavailable(str(exc)) from exc
 
+    async def send_dead_letter(self, queue: str, body: str) -> None:
+        """Insert the body into the queue's dead-letter queue."""
+        await self.send_batch(dead_letter(queue), [body])
+
     async def receive(self, queue: str, max_messages: int, wait_s: float, visibility_s: float) -> list[Message]:
+        """Poll the table every POLL_S until a message is visible or `wait_s` has passed."""
         deadline = time.monotonic() + wait_s
         while True:
             messages = await self._receive_now(queue, max_messages, visibility_s)
@@ -85,12 +96,15 @@ class SqlQueue(Queue):
             raise QueueUnavailable(str(exc)) from exc
 
     async def extend(self, message: Message, visibility_s: float) -> None:
+        """Push the message's visibility `visibility_s` from now."""
         await self._set_visible(message, datetime.now(UTC) + timedelta(seconds=visibility_s))
 
     async def release(self, message: Message, delay_s: float) -> None:
+        """Make the message visible again after `delay_s`."""
         await self._set_visible(message, datetime.now(UTC) + timedelta(seconds=delay_s))
 
     async def delete(self, message: Message) -> None:
+        """Delete the message's row."""
         row_id = int(message.receipt.split(":")[0])
         try:
             async with self._sessions.begin() as session:
@@ -98,19 +112,24 @@ class SqlQueue(Queue):
         except SQLAlchemyError as exc:
             raise QueueUnavailable(str(exc)) from exc
 
-    async def depth(self, queue: str) -> tuple[int, int]:
+    async def depth(self, queue: str) -> QueueDepth:
+        """Exact counts: visible rows, rows received and hidden (in flight), rows sent with a delay, dead rows."""
+        now = datetime.now(UTC)
+        kind = sa.case((QueueMessage.queue == dead_letter(queue), "dead"), (QueueMessage.visible_at <= now, "visible"),
+                       (QueueMessage.receive_count > 0, "in_flight"), else_="delayed")
         try:
             async with self._sessions() as session:
-                rows = dict((await session.execute(
-                    sa.select(QueueMessage.queue, sa.func.count())
-                    .where(QueueMessage.queue.in_([queue, dead_letter(queue)]))
-                    .group_by(QueueMessage.queue)
+                rows: dict[str, int] = dict((await session.execute(
+                    sa.select(kind, sa.func.count()).where(QueueMessage.queue.in_([queue, dead_letter(queue)]))
+                    .group_by(kind)
                 )).all())
         except SQLAlchemyError as exc:
             raise QueueUnavailable(str(exc)) from exc
-        return int(rows.get(queue, 0)), int(rows.get(dead_letter(queue), 0))
+        return QueueDepth(visible=int(rows.get("visible", 0)), in_flight=int(rows.get("in_flight", 0)),
+                          delayed=int(rows.get("delayed", 0)), dead=int(rows.get("dead", 0)))
 
     async def ping(self) -> None:
+        """A trivial query: the queue is up when the database is."""
         try:
             async with self._sessions() as session:
                 await session.execute(sa.select(1))

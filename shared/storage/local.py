@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlencode
 
 from shared.settings import Settings
-from shared.storage import Storage, StorageUnavailable
+from shared.storage.base import Storage, StorageUnavailable
 
 SECRET_FILE = "secret.key"
 
@@ -52,21 +52,26 @@ def checked_key(key: str) -> PurePosixPath:
 
 
 class LocalStorage(Storage):
+    """Results as files under data_dir, served by the API on HMAC-signed URLs."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self.root = settings.data_dir / "results"
         self._secret: bytes | None = None
 
     def path(self, key: str) -> Path:
+        """The file of `key`, which must stay inside the results folder."""
         return self.root.joinpath(*checked_key(key).parts)
 
     async def ensure(self) -> None:
+        """Create the results folder."""
         try:
             await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageUnavailable(f"cannot create {self.root}: {exc}") from exc
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Write `data` at `key`, atomically: a reader sees the old file or the new one."""
         path = self.path(key)
         try:
             await asyncio.to_thread(_write_atomically, path, data)
@@ -74,6 +79,7 @@ class LocalStorage(Storage):
             raise StorageUnavailable(f"cannot write {path}: {exc}") from exc
 
     async def get(self, key: str) -> bytes:
+        """The bytes at `key`; KeyError if there are none."""
         path = self.path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
@@ -81,13 +87,6 @@ class LocalStorage(Storage):
             raise KeyError(key) from None
         except OSError as exc:
             raise StorageUnavailable(f"cannot read {path}: {exc}") from exc
-
-    async def delete(self, key: str) -> None:
-        path = self.path(key)
-        try:
-            await asyncio.to_thread(path.unlink, missing_ok=True)
-        except OSError as exc:
-            raise StorageUnavailable(f"cannot delete {path}: {exc}") from exc
 
     def _signature(self, key: str, expires: int, filename: str | None) -> str:
         if self._secret is None:
@@ -97,6 +96,7 @@ class LocalStorage(Storage):
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     async def url(self, key: str, expires_s: int, filename: str | None = None) -> tuple[str, datetime]:
+        """A signed URL of the API that serves `key` until it expires, and when that is."""
         checked_key(key)
         expires = int(time.time()) + expires_s
         sig = await asyncio.to_thread(self._signature, key, expires, filename)
@@ -120,6 +120,7 @@ class LocalStorage(Storage):
         return hmac.compare_digest(self._signature(key, expires, filename).encode(), sig.encode())
 
     async def ping(self) -> None:
+        """Fail unless the results folder is there and writable."""
         ok = await asyncio.to_thread(lambda: self.root.is_dir() and os.access(self.root, os.W_OK))
         if not ok:
             raise StorageUnavailable(f"{self.root} is not a writable folder")

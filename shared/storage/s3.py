@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
+import math
+import time
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.aws import AWS_ERRORS, AwsClient, client_config, error_code
 from shared.settings import Settings
-from shared.storage import Storage, StorageUnavailable
+from shared.storage.base import Storage, StorageUnavailable
 from shared.storage.disposition import content_disposition
 
 PRESIGN_MAX_S = 7 * 24 * 3600  # the longest a SigV4 presigned URL is valid
+RECREATE_EVERY_S = 5.0  # after a failed attempt to recreate a vanished bucket, wait this long
 
 # Path-style addressing works with AWS and with any endpoint (moto, MinIO) that has no wildcard DNS.
 CLIENT_CONFIG = client_config(read_timeout_s=60, s3={"addressing_style": "path"})
 
 
 class S3Storage(Storage):
+    """One bucket; keys under `s3_prefix`."""
+
     def __init__(self, settings: Settings) -> None:
         self._bucket = settings.s3_bucket
         self._prefix = settings.s3_prefix
         self._aws = AwsClient("s3", CLIENT_CONFIG)
+        self._failed_at = -math.inf  # when recreating a vanished bucket last failed
 
     def object_key(self, key: str) -> str:
+        """The S3 key of a result key."""
         return f"{self._prefix}{key}"
 
     def _call(self, what: str) -> AbstractAsyncContextManager[Any]:
         return self._aws.call(what, StorageUnavailable)
 
     async def ensure(self) -> None:
+        """Create the bucket unless it is there already."""
         try:
             await self.ping()
             return
@@ -49,12 +57,25 @@ class S3Storage(Storage):
                     raise
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Upload the object; a bucket that has vanished is created again (at most every few seconds)."""
+        try:
+            await self._put(key, data, content_type)
+        except StorageUnavailable as exc:
+            if error_code(exc.__cause__) != "NoSuchBucket" or time.monotonic() - self._failed_at < RECREATE_EVERY_S:
+                raise
+            try:
+                await self.ensure()
+            except StorageUnavailable:
+                self._failed_at = time.monotonic()
+                raise
+            await self._put(key, data, content_type)
+
+    async def _put(self, key: str, data: bytes, content_type: str) -> None:
         async with self._call(f"PutObject {key}") as s3:
-            await s3.put_object(
-                Bucket=self._bucket, Key=self.object_key(key), Body=data, ContentType=content_type
-            )
+            await s3.put_object(Bucket=self._bucket, Key=self.object_key(key), Body=data, ContentType=content_type)
 
     async def get(self, key: str) -> bytes:
+        """The object at `key`; KeyError if there is none."""
         try:
             async with self._call(f"GetObject {key}") as s3:
                 response = await s3.get_object(Bucket=self._bucket, Key=self.object_key(key))
@@ -65,11 +86,8 @@ class S3Storage(Storage):
                 raise KeyError(key) from None
             raise
 
-    async def delete(self, key: str) -> None:
-        async with self._call(f"DeleteObject {key}") as s3:
-            await s3.delete_object(Bucket=self._bucket, Key=self.object_key(key))
-
     async def url(self, key: str, expires_s: int, filename: str | None = None) -> tuple[str, datetime]:
+        """A presigned GET of `key` (within S3's longest expiry), and when it expires."""
         expires_s = max(1, min(expires_s, PRESIGN_MAX_S))
         params = {"Bucket": self._bucket, "Key": self.object_key(key)}
         if filename:
@@ -80,8 +98,10 @@ class S3Storage(Storage):
         return str(url), expires_at
 
     async def ping(self) -> None:
+        """Fail unless the bucket answers."""
         async with self._call(f"HeadBucket {self._bucket}") as s3:
             await s3.head_bucket(Bucket=self._bucket)
 
     async def close(self) -> None:
+        """Close the S3 client."""
         await self._aws.close()

@@ -11,8 +11,7 @@ from PIL import Image
 from shared.formats import CONTENT_TYPES, FORMATS_BY_VIEW, MAX_PIXELS, MAX_SIDE_BY_VIEW
 from shared.plan import Plan
 from worker.render.errors import RenderError
-from worker.render.output2d import render_png, render_vector
-from worker.render.plan2d import plan_to_svg
+from worker.render.output2d import plan_to_svg, render_png, render_vector
 from worker.render.view3d import render_3d
 
 __all__ = [

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CatalogItem:
+    """One piece of furniture or fitting: its ref, shape family and default size."""
+
     ref: str
     kind: str  # the shape family: one 2D symbol and one 3D model per kind
     label: str

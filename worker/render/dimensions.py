@@ -36,6 +36,7 @@ class Chain:
 
     @property
     def horizontal(self) -> bool:
+        """Whether the chain runs along the top or the bottom."""
         return self.side in ("top", "bottom")
 
     @property
@@ -54,19 +55,24 @@ class EdgeDimension:
 
     @property
     def length(self) -> float:
+        """The measured length, in cm."""
         return math.dist(self.a, self.b)
 
 
-def outer_chains(body: BaseGeometry, openings: Sequence[OpeningSymbol]) -> list[Chain]:
+def outer_chains(body: BaseGeometry, openings: Sequence[OpeningSymbol],
+                 curves: Sequence[Polygon] = ()) -> list[Chain]:
     """A chain per side: the building's corners and the openings' jambs that are visible from that side.
 
     A point is visible from, say, the top when a ray from it straight up leaves the building without
-    crossing it: the outer corners and the jambs on the outer face are, the inner face's are not.
+    crossing it: the outer corners and the jambs on the outer face are, the inner face's are not. The
+    vertices along a curved wall (`curves`) are no corners: an arc is not dimensioned by a chain.
     """
     footprint = _footprint(body)
     if footprint.is_empty:
         return []
     points = _candidates(footprint, openings)
+    if curves and len(points):
+        points = points[~shapely.contains_xy(shapely.union_all(curves), points[:, 0], points[:, 1])]
     if not len(points):
         return []
     minx, miny, maxx, maxy = footprint.bounds

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import shapely
 from shapely import affinity
@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel, unary_union
 
-from shared.plan import Floor, Item, Opening, Room, Wall
+from shared.plan import Arc, Floor, Item, Opening, Room, Wall
 
 Pt = tuple[float, float]
 Bounds = tuple[float, float, float, float]  # min x, min y, max x, max y
@@ -26,6 +26,7 @@ CUT_OVERSHOOT = 0.5  # cm: an opening's cut pokes past the wall faces so no hair
 GRID = 0.01  # cm: the wall mass is snapped to this grid, which collapses slivers left by nearly-equal faces
 MIN_ROOM_PIECE = 100.0  # cm²: pieces of a room smaller than this (10 x 10 cm) are slivers, not floor
 GLASS_GAP = 0.12  # of the wall thickness: half the distance between a window's two glass lines
+ARC_STEP = math.radians(3.0)  # a curved wall is drawn in 3 degree chords: under 0.4 mm off at a 10 m radius
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,44 @@ class WallFrame:
     length: float
     thickness: float
 
-    @classmethod
-    def of(cls, wall: Wall) -> WallFrame | None:
-        """None for a zero-length wall, which has no direction to draw along."""
-        length = wall.length
-        if length < 1e-6:
+    @staticmethod
+    def of(wall: Wall) -> WallFrame | None:
+        """The wall's frame (an ArcFrame for a curved wall), or None for a zero-length wall.
+
+        A zero-length wall has no direction to draw along.
+        """
+        chord = wall.chord
+        if chord < 1e-6:
             return None
-        return cls(wall.a.x, wall.a.y, (wall.b.x - wall.a.x) / length, (wall.b.y - wall.a.y) / length,
-                   length, wall.thickness)
+        circle = wall.circle()
+        if circle is not None:
+            return ArcFrame.along(circle, wall.thickness)
+        return WallFrame(wall.a.x, wall.a.y, (wall.b.x - wall.a.x) / chord, (wall.b.y - wall.a.y) / chord,
+                         chord, wall.thickness)
+
+    @property
+    def curved(self) -> bool:
+        """Whether the wall follows an arc."""
+        return False
+
+    def direction(self, s: float) -> Pt:
+        """The unit vector along the wall at `s`: the same everywhere on a straight wall."""
+        return (self.ux, self.uy)
+
+    def tangent(self, s: float) -> WallFrame:
+        """A straight frame touching this one at `s`, with the same `s` and `t` there.
+
+        Openings' fittings are built straight in it.
+        """
+        return self
 
     def at(self, s: float, t: float) -> Pt:
+        """The point `s` along the wall and `t` across it."""
         # The right-hand normal of (ux, uy) in a y-down frame is (-uy, ux).
         return (self.ax + self.ux * s - self.uy * t, self.ay + self.uy * s + self.ux * t)
 
     def rect(self, s0: float, s1: float, t0: float, t1: float) -> Polygon:
+        """The rectangle from `s0` to `s1` along the wall and `t0` to `t1` across it."""
         return Polygon([self.at(s0, t0), self.at(s1, t0), self.at(s1, t1), self.at(s0, t1)])
 
     def body(self, start: float = 0.0, end: float = 0.0) -> Polygon:
@@ -68,6 +93,85 @@ class WallFrame:
         dx, dy = point[0] - self.ax, point[1] - self.ay
         return (dx * self.ux + dy * self.uy, -dx * self.uy + dy * self.ux)
 
+    def line(self, s0: float, s1: float, t: float) -> list[Segment]:
+        """The line at `t` across the wall from s0 to s1, as segments (chords on a curved wall)."""
+        return [(self.at(s0, t), self.at(s1, t))]
+
+
+@dataclass(frozen=True)
+class ArcFrame(WallFrame):
+    """A curved wall's axes: `s` runs along its arc, `t` across it (right of the way from a to b).
+
+    Beyond its ends the arc carries on straight along its end tangents, so a curved wall joins others the way
+    a straight one does. Points are sampled at fixed angles from the start, so every shape of one wall
+    shares its vertices and their differences leave no slivers.
+    """
+
+    arc: Arc = field(kw_only=True)
+
+    @staticmethod
+    def along(arc: Arc, thickness: float) -> ArcFrame:
+        """The frame of the wall whose centre line is `arc`."""
+        start = arc.point(0.0)
+        sign = 1.0 if arc.sweep > 0 else -1.0
+        ux, uy = -sign * math.sin(arc.start), sign * math.cos(arc.start)
+        return ArcFrame(start[0], start[1], ux, uy, arc.radius * abs(arc.sweep), thickness, arc=arc)
+
+    @property
+    def curved(self) -> bool:
+        """Whether the wall follows an arc: it does."""
+        return True
+
+    def direction(self, s: float) -> Pt:
+        """The unit tangent at `s` (clamped to the arc)."""
+        s = min(max(s, 0.0), self.length)
+        sign = 1.0 if self.arc.sweep > 0 else -1.0
+        angle = self.arc.start + sign * s / self.arc.radius
+        return (-sign * math.sin(angle), sign * math.cos(angle))
+
+    def at(self, s: float, t: float) -> Pt:
+        """The point `s` along the arc and `t` across it; straight on along the tangent past either end."""
+        if 0.0 <= s <= self.length:
+            return self.arc.point(s, t)
+        end = 0.0 if s < 0 else self.length
+        (ex, ey), (dx, dy) = self.arc.point(end, t), self.direction(end)
+        return (ex + dx * (s - end), ey + dy * (s - end))
+
+    def rect(self, s0: float, s1: float, t0: float, t1: float) -> Polygon:
+        """The band between t0 and t1 from s0 to s1: an annular sector, with straight pieces past the ends."""
+        stations = self.stations(s0, s1)
+        return Polygon([self.at(s, t0) for s in stations] + [self.at(s, t1) for s in reversed(stations)])
+
+    def stations(self, s0: float, s1: float) -> list[float]:
+        """s0, s1 and the fixed sampling stations of the arc between them."""
+        step = self.arc.radius * ARC_STEP
+        first, last = math.floor(max(s0, 0.0) / step) + 1, math.ceil(min(s1, self.length) / step)
+        inner = [k * step for k in range(first, last)]
+        ends = [s for s in (0.0, self.length) if s0 < s < s1]
+        return sorted({s0, s1, *inner, *ends})
+
+    def tangent(self, s: float) -> WallFrame:
+        """A straight frame touching the arc at `s`, with the same `s` and `t` there."""
+        (px, py), (ux, uy) = self.at(s, 0.0), self.direction(s)
+        return WallFrame(px - ux * s, py - uy * s, ux, uy, self.length, self.thickness)
+
+    def project(self, point: Pt) -> tuple[float, float]:
+        """(s, t) of a plan point: how far round the arc, and how far across it."""
+        arc = self.arc
+        sign = 1.0 if arc.sweep > 0 else -1.0
+        turned = (sign * (math.atan2(point[1] - arc.cy, point[0] - arc.cx) - arc.start)) % (2 * math.pi)
+        if turned * arc.radius > self.length:
+            # Past the end: on whichever side of the gap the point is nearer to.
+            turned = turned - 2 * math.pi if (2 * math.pi - turned) * arc.radius < turned * arc.radius - \
+                self.length else turned
+        distance = math.hypot(point[0] - arc.cx, point[1] - arc.cy)
+        return (turned * arc.radius, sign * (arc.radius - distance))
+
+    def line(self, s0: float, s1: float, t: float) -> list[Segment]:
+        """The arc at `t` from s0 to s1, in chords."""
+        points = [self.at(s, t) for s in self.stations(s0, s1)]
+        return list(zip(points, points[1:], strict=False))
+
 
 @dataclass(frozen=True)
 class DoorLeaf:
@@ -79,6 +183,7 @@ class DoorLeaf:
 
     @property
     def radius(self) -> float:
+        """The leaf's swing radius: hinge to tip."""
         return math.dist(self.hinge, self.open_tip)
 
 
@@ -109,6 +214,8 @@ class RoomShape:
 
 @dataclass(frozen=True)
 class ItemShape:
+    """An item placed on the plan, with its footprint."""
+
     item: Item
     footprint: Polygon
 
@@ -122,6 +229,7 @@ class FloorGeometry:
     openings: tuple[OpeningSymbol, ...]
     rooms: tuple[RoomShape, ...]
     items: tuple[ItemShape, ...]
+    curves: tuple[Polygon, ...] = ()  # around each curved wall short of its ends: no corners to dimension there
 
     def bounds(self) -> Bounds | None:
         """The extent of everything drawn except text, or None for an empty floor."""
@@ -133,6 +241,7 @@ class FloorGeometry:
 
 
 def floor_geometry(floor: Floor) -> FloorGeometry:
+    """The geometry a floor is drawn from: its walls with the openings cut, and the openings."""
     frames = [(wall, frame) for wall in floor.walls if (frame := WallFrame.of(wall)) is not None]
     openings = tuple(symbol for wall, frame in frames for opening in wall.openings
                      if (symbol := opening_symbol(frame, opening)) is not None)
@@ -144,7 +253,14 @@ def floor_geometry(floor: Floor) -> FloorGeometry:
         openings=openings,
         rooms=tuple(shape for room in floor.rooms if (shape := room_shape(room, body)) is not None),
         items=tuple(ItemShape(item, item_footprint(item)) for item in floor.items),
+        curves=tuple(_curve_zone(frame) for _, frame in frames if frame.curved),
     )
+
+
+def _curve_zone(frame: WallFrame) -> Polygon:
+    # Short of the ends by most of a thickness, which keeps the corners where the arc meets other walls.
+    inset = min(frame.thickness * 0.75, frame.length / 4)
+    return frame.rect(inset, frame.length - inset, -frame.thickness, frame.thickness)
 
 
 def wall_mass(frames: Sequence[WallFrame], cuts: Sequence[Polygon]) -> BaseGeometry:
@@ -202,7 +318,8 @@ def _junctions(frames: Sequence[WallFrame]) -> list[list[_WallEnd]]:
     cell_of_junction: dict[tuple[int, int], int] = {}
     for index, frame in enumerate(frames):
         for s, sign in ((0.0, 1.0), (frame.length, -1.0)):
-            end = _WallEnd(frame.at(s, 0), sign * frame.ux, sign * frame.uy, frame.thickness, index, s == 0.0)
+            ux, uy = frame.direction(s)
+            end = _WallEnd(frame.at(s, 0), sign * ux, sign * uy, frame.thickness, index, s == 0.0)
             # A grid of tolerance-sized cells: ends within tolerance share or neighbour a cell.
             cx, cy = round(end.point[0] / JOIN_TOLERANCE), round(end.point[1] / JOIN_TOLERANCE)
             found = next((cell_of_junction[(cx + i, cy + j)] for i in (-1, 0, 1) for j in (-1, 0, 1)
@@ -233,8 +350,8 @@ def _reach_into_hosts(frames: Sequence[WallFrame], junctions: Sequence[Sequence[
         best = 0.0
         for index in sorted(int(i) for i in bodies.query(shapely.Point(end.point), predicate="intersects")):
             host = frames[index]
-            if index == end.wall:
-                continue
+            if index == end.wall or host.curved:
+                continue  # a T against a curved wall is left as drawn: its face is no line to reach across
             s, t = host.project(end.point)
             if not JOIN_TOLERANCE < s < host.length - JOIN_TOLERANCE:
                 continue  # beyond the host's ends: a corner, handled by the junctions
@@ -305,9 +422,9 @@ def opening_symbol(frame: WallFrame, opening: Opening) -> OpeningSymbol | None:
     elif opening.type == "window":
         # The wall faces carry on across the window as the frame; the glass is a pair of lines in the middle.
         glass = frame.thickness * GLASS_GAP
-        lines = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, -glass, glass, half))
+        lines = tuple(segment for t in (-half, -glass, glass, half) for segment in frame.line(s0, s1, t))
     else:
-        overhead = tuple((frame.at(s0, t), frame.at(s1, t)) for t in (-half, half))
+        overhead = tuple(segment for t in (-half, half) for segment in frame.line(s0, s1, t))
     return OpeningSymbol(opening.type, gap, cut, lines, leaves, panels, overhead)
 
 
@@ -319,6 +436,7 @@ def _leaf(frame: WallFrame, hinge_s: float, latch_s: float, face: float) -> Door
 
 
 def leaf_extent(leaf: DoorLeaf) -> Polygon:
+    """The square a door leaf sweeps through, for overlap checks."""
     # The quarter circle stays inside the square on its two radii.
     (hx, hy), (ox, oy), (cx, cy) = leaf.hinge, leaf.open_tip, leaf.closed_tip
     return Polygon([leaf.hinge, leaf.open_tip, (ox + cx - hx, oy + cy - hy), leaf.closed_tip])
@@ -333,8 +451,10 @@ def room_polygon(room: Room) -> Polygon:
 
 
 def room_shape(room: Room, walls: BaseGeometry) -> RoomShape | None:
-    """The room's floor: its polygon less the walls on it, so a polygon drawn on wall centre lines and one
-    drawn on the wall faces give the same, net, area. None if no floor is left."""
+    """The room's floor: its polygon less the walls on it; None if no floor is left.
+
+    So a polygon drawn on wall centre lines and one drawn on the wall faces give the same, net, area.
+    """
     outline = room_polygon(room)
     if outline.is_empty:
         return None
@@ -384,7 +504,7 @@ def _inside_reach(cut: BaseGeometry, value: float, axis: int) -> float:
             continue
         low, high = piece.bounds[axis], piece.bounds[axis + 2]
         if low - 1e-6 <= value <= high + 1e-6:
-            return min(value - low, high - value)
+            return float(min(value - low, high - value))
     return 0.0
 
 
@@ -397,6 +517,7 @@ def item_footprint(item: Item) -> Polygon:
 
 
 def union_bounds(boxes: Iterable[Bounds]) -> Bounds | None:
+    """The box around all `boxes`, or None when there are none."""
     listed = list(boxes)
     if not listed:
         return None

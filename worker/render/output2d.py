@@ -22,8 +22,9 @@ import numpy as np
 from shared.paper import sheet_layout
 from shared.plan import Plan
 from shared.render_limits import MAX_ELEMENTS, MAX_SHEETS, element_estimate, request_problems
+from worker.render.building2d import building_svg
 from worker.render.errors import RenderError
-from worker.render.plan2d import Scene, fitted_svg, read_options, scene_of, sheet_svgs
+from worker.render.plan2d import Scene, fitted_svg, read_options, scenes_of, sheet_svgs
 
 # cairo stamps PDFs with the time of rendering; a fixed date keeps the bytes a function of the input.
 PDF_DATE = "2000-01-01T00:00:00Z"
@@ -31,28 +32,45 @@ DPI = 96  # cairosvg's CSS pixel: a fitted PDF page is width x height px at this
 
 
 def render_vector(plan: Plan, fmt: str, width: int, height: int, options: Mapping[str, Any]) -> bytes:
-    """SVG or PDF: fitted to width x height px, or to scale on sheets of paper (`scale`, `paper`)."""
-    scene = _scene(plan, fmt, options)
-    if scene.options.scale == "fit":
-        svg = fitted_svg(scene, width, height).encode()
-        return svg if fmt == "svg" else pdf_document([svg], (width, height))
-    layout = sheet_layout(scene.floor, scene.options.scale, scene.options.paper, scene.options.orientation)
-    _check_size(scene, layout.sheets)
-    if fmt == "svg" and layout.sheets > 1:
-        raise RenderError("too_large", f"at {scene.options.scale} on {scene.options.paper} the floor needs "
-                                       f"{layout.sheets} sheets and an SVG holds one: ask for a PDF")
-    pages = [svg.encode() for svg in sheet_svgs(scene, layout)]
+    """SVG or PDF: fitted to width x height px, or to scale on sheets of paper (`scale`, `paper`).
+
+    A PDF of `floor: all` has a page (or its sheets) per floor.
+    """
+    scenes = _scenes(plan, fmt, options)
+    opts = scenes[0].options
+    if opts.scale == "fit":
+        if fmt == "svg":
+            return _fitted(scenes, width, height).encode()
+        return pdf_document([fitted_svg(scene, width, height, heading=len(scenes) > 1).encode() for scene in scenes],
+                            (width, height))
+    layouts = [sheet_layout(scene.floor, opts.scale, opts.paper, opts.orientation) for scene in scenes]
+    sheets = sum(layout.sheets for layout in layouts)
+    _check_size(scenes, [layout.sheets for layout in layouts])
+    if fmt == "svg" and sheets > 1:
+        raise RenderError("too_large", f"at {opts.scale} on {opts.paper} the drawing needs {sheets} sheets and an "
+                                       "SVG holds one: ask for a PDF")
+    pages = [svg.encode() for scene, layout in zip(scenes, layouts, strict=True) for svg in sheet_svgs(scene, layout)]
     return pages[0] if fmt == "svg" else pdf_document(pages, None)
 
 
 def render_png(plan: Plan, width: int, height: int, options: Mapping[str, Any]) -> bytes:
     """The plan fitted to a width x height px PNG."""
-    scene = _scene(plan, "png", options)
-    svg = fitted_svg(scene, width, height).encode()
+    svg = _fitted(_scenes(plan, "png", options), width, height).encode()
     tree = cairosvg.parser.Tree(bytestring=svg, unsafe=False)
     surface = cairosvg.surface.PNGSurface(tree, None, DPI, output_width=width, output_height=height).cairo
     surface.flush()
     return _png_rgb(surface)
+
+
+def plan_to_svg(plan: Plan, width: int, height: int, options: Mapping[str, Any]) -> str:
+    """The chosen floor, or all floors side by side, fitted to a width x height px canvas, as SVG text."""
+    return _fitted(_scenes(plan, "svg", options), width, height)
+
+
+def _fitted(scenes: list[Scene], width: int, height: int) -> str:
+    if scenes[0].options.floor == "all":
+        return building_svg(scenes, width, height)
+    return fitted_svg(scenes[0], width, height)
 
 
 def _png_rgb(surface: cairocffi.ImageSurface) -> bytes:
@@ -79,22 +97,24 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _scene(plan: Plan, fmt: str, options: Mapping[str, Any]) -> Scene:
+def _scenes(plan: Plan, fmt: str, options: Mapping[str, Any]) -> list[Scene]:
     opts = read_options(options)
     problems = request_problems("2d", fmt, opts.model_dump())
     if problems:
         raise RenderError("invalid_option", problems[0]["message"])
-    scene = scene_of(plan, opts)
+    scenes = scenes_of(plan, opts)
     if opts.scale == "fit":
-        _check_size(scene, 1)
-    return scene
+        _check_size(scenes, [1] * len(scenes))
+    return scenes
 
 
-def _check_size(scene: Scene, sheets: int) -> None:
-    if sheets > MAX_SHEETS:
-        raise RenderError("too_large", f"the floor needs {sheets} sheets at {scene.options.scale} on "
-                                       f"{scene.options.paper}, more than {MAX_SHEETS}")
-    elements = element_estimate(scene.floor, scene.options) * sheets
+def _check_size(scenes: list[Scene], sheets: list[int]) -> None:
+    """Refuse drawings over the limits: every sheet of a floor draws all of it."""
+    options = scenes[0].options
+    if sum(sheets) > MAX_SHEETS:
+        raise RenderError("too_large", f"the drawing needs {sum(sheets)} sheets at {options.scale} on "
+                                       f"{options.paper}, more than {MAX_SHEETS}")
+    elements = sum(element_estimate(scene.floor, options) * count for scene, count in zip(scenes, sheets, strict=True))
     if elements > MAX_ELEMENTS:
         raise RenderError("too_large", f"the drawing would have about {elements} elements, more than {MAX_ELEMENTS}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,8 +17,10 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from shared.paper import SheetLayout
-from shared.plan import Floor, Label, Plan, json_path
+from shared.plan import Floor, Label, Plan, floor_elevations, json_path
 from shared.render_options import Options2D
+from worker.render.areas import room_areas
+from worker.render.dimension_labels import FigurePlacer
 from worker.render.dimensions import Chain, EdgeDimension, outer_chains, room_edges
 from worker.render.errors import RenderError
 from worker.render.geometry import (
@@ -36,11 +38,11 @@ from worker.render.geometry import (
     leaf_extent,
     union_bounds,
 )
+from worker.render.marks2d import RULE_TITLES, brand_mark, brand_width, totals_rows, totals_size, totals_table
 from worker.render.measure import area_text, length_text, scale_bar
-from worker.render.svg import element, num, path_data
+from worker.render.stairs import StairShape, stair_shape
+from worker.render.svg import BOLD_ADVANCE, FONT, LINE_HEIGHT, element, num, path_data, text_width
 from worker.render.symbols2d import lies_flat, symbol_for
-
-FONT = "DejaVu Sans"  # installed with the worker; the SVG must not fetch fonts
 
 # Sizes are in drawing units: 1 unit is 1 px on a 1000 px canvas (scaled with the canvas, so a bigger image
 # is the same drawing, sharper) and PAPER_UNIT_MM on paper.
@@ -51,15 +53,18 @@ MARGIN_SHARE = 0.05  # of the shorter side, around the drawing
 MIN_MARGIN_PX = 12.0
 MIN_SPAN_CM = 100.0  # a lone label or item is shown at the scale of a small room, not magnified without end
 MIN_TEXT_PX = 7.0  # below this text is a smudge: room names overflow rather than shrink further
-ADVANCE = 0.6  # DejaVu Sans: mean advance of a character, in ems (bold is wider)
-BOLD_ADVANCE = 0.66
-LINE_HEIGHT = 1.2
 # Dimension chains: distances from the drawing to the first and the overall chain, and their text.
 CHAIN_GAP = 20.0
 CHAIN_STEP = 17.0
 DIM_TEXT = 9.5
 INNER_GAP = 7.0  # inner dimensions: from the wall face into the room
 LEGEND = 46.0  # the strip under a fitted drawing that holds the scale bar and the north arrow
+BRAND = 34.0  # a logo's height; its text is BRAND_TEXT high
+BRAND_TEXT = 12.0
+BRAND_BAND = BRAND + 12.0  # the band a logo at the top of the canvas takes
+HEADING = 1.15  # a floor's name over its drawing in a building's render, in room-name heights
+HEADING_LINES = 1.9  # the heading's line, with the space under it
+ARRIVAL_TOLERANCE = 40.0  # cm: a flight whose head is this close to a floor's level arrives on it
 
 Line = tuple[str, float, bool]  # text, size in cm, bold
 
@@ -83,15 +88,29 @@ ROOM_TINTS = {
     "living": "#f4ecdc", "dining": "#f4ecdc", "kitchen": "#f8e5d3",
     "bedroom": "#e2eaf5", "office": "#e6efdf", "study": "#e6efdf",
     "bath": "#dcefef", "bathroom": "#dcefef", "wc": "#dcefef", "toilet": "#dcefef", "shower": "#dcefef",
-    "hall": "#ecebe6", "corridor": "#ecebe6", "entrance": "#ecebe6",
-    "storage": "#e9e9e9", "utility": "#e9e9e9", "laundry": "#e9e9e9",
+    "hall": "#ecebe6", "corridor": "#ecebe6", "entrance": "#ecebe6", "stairs": "#ecebe6",
+    "storage": "#e9e9e9", "utility": "#e9e9e9", "laundry": "#e9e9e9", "closet": "#e9e9e9", "garage": "#e6e6e3",
     "balcony": "#e4f0dc", "terrace": "#e4f0dc",
+}
+# Black on white for print: no fill where people live, light greys that photocopy for wet rooms, storage
+# and the outdoors, as printed plans shade them.
+BW_TINTS = {
+    "bath": "#eeeeee", "bathroom": "#eeeeee", "wc": "#eeeeee", "toilet": "#eeeeee", "shower": "#eeeeee",
+    "kitchen": "#f5f5f5", "storage": "#f2f2f2", "utility": "#f2f2f2", "laundry": "#f2f2f2", "closet": "#f2f2f2",
+    "garage": "#eaeaea", "balcony": "#f7f7f7", "terrace": "#f7f7f7",
+}
+# White on blue: the same grouping, a shade lighter than the paper.
+BLUEPRINT_TINTS = {
+    "bath": "#25568f", "bathroom": "#25568f", "wc": "#25568f", "toilet": "#25568f", "shower": "#25568f",
+    "kitchen": "#21508c", "storage": "#20508b", "utility": "#20508b", "laundry": "#20508b", "closet": "#20508b",
+    "garage": "#1a4680", "balcony": "#23538c", "terrace": "#23538c",
 }
 PALETTES = {
     "color": Palette("#ffffff", "#2b2b2b", "#262626", "#6b6b6b", "#6e6e6e", "#ffffff", "#ffffff", ROOM_TINTS,
                      "#f1f0ec"),
-    "bw": Palette("#ffffff", "#000000", "#000000", "#000000", "#000000", "#ffffff", "#ffffff", {}, None),
-    "blueprint": Palette("#1c4a86", "#eef4fb", "#ffffff", "#c7daf2", "#dbe8f7", "#1c4a86", "#1c4a86", {}, None),
+    "bw": Palette("#ffffff", "#000000", "#000000", "#000000", "#000000", "#ffffff", "#ffffff", BW_TINTS, None),
+    "blueprint": Palette("#1c4a86", "#eef4fb", "#ffffff", "#c7daf2", "#dbe8f7", "#1c4a86", "#1c4a86",
+                         BLUEPRINT_TINTS, None),
 }
 
 
@@ -104,15 +123,19 @@ class Pens:
     min_px: float = 1.0  # on a raster, lines thinner than about a pixel fade to grey; on paper there is no floor
 
     def line(self, weight: float) -> float:
+        """A line width in cm for `weight`, never thinner than the minimum."""
         return max(weight * self.unit_px, min(weight, 1.0) * self.min_px) / self.px_per_cm
 
     def units(self, count: float) -> float:
+        """`count` drawing units in cm."""
         return count * self.unit_px / self.px_per_cm
 
     def text(self, share: float, floor_px: float = MIN_TEXT_PX) -> float:
+        """A text size in cm, `share` of a room name's, never below `floor_px`."""
         return max(share * NAME_UNITS * self.unit_px, floor_px) / self.px_per_cm
 
     def px(self, pixels: float) -> float:
+        """`pixels` in cm."""
         return pixels / self.px_per_cm
 
 
@@ -127,6 +150,7 @@ class Viewport:
     px_per_cm: float
 
     def viewbox(self) -> str:
+        """The SVG viewBox attribute."""
         return " ".join(num(v) for v in (self.x, self.y, self.width, self.height))
 
 
@@ -140,11 +164,22 @@ class Scene:
     chains: tuple[Chain, ...]
     options: Options2D
     palette: Palette
+    stairs: tuple[StairShape, ...] = ()
+    north: float = 0.0  # degrees clockwise from the top of the page
+    areas: tuple[float, ...] = ()  # cm², of each of geometry.rooms by the options' area rule
+    totals: tuple[tuple[str, float], ...] = ()  # each floor's name and area, when the options ask for totals
+
+    def bounds(self) -> Bounds | None:
+        """The extent of everything the floor draws except text."""
+        boxes = [box for box in (self.geometry.bounds(),) if box]
+        return union_bounds(boxes + [stair.outline.bounds for stair in self.stairs])
 
 
 def read_options(options: Mapping[str, Any]) -> Options2D:
-    """The stored options dict as Options2D, strictly: the API stored what it validated, so anything else is
-    a caller's mistake."""
+    """The stored options dict as Options2D, strictly.
+
+    The API stored what it validated, so anything else is a caller's mistake.
+    """
     try:
         return Options2D.model_validate(dict(options), strict=True)
     except ValidationError as exc:
@@ -152,36 +187,79 @@ def read_options(options: Mapping[str, Any]) -> Options2D:
             f"option {json_path(e['loc'])}={e.get('input')!r}: {e['msg']}" for e in exc.errors())) from None
 
 
-def chosen_floor(plan: Plan, options: Options2D) -> Floor:
+def chosen_floors(plan: Plan, options: Options2D) -> list[int]:
+    """The indexes of the floors to draw: the one asked for, or all of them from the lowest level up."""
     count = len(plan.floors)
+    if options.floor == "all":
+        return sorted(range(count), key=lambda index: plan.floors[index].level)
     if not 0 <= options.floor < count:
         raise RenderError("invalid_option",
                           f"option floor={options.floor!r} names no floor: the plan has floors 0 to {count - 1}")
-    return plan.floors[options.floor]
+    return [options.floor]
 
 
-def scene_of(plan: Plan, options: Options2D) -> Scene:
-    floor = chosen_floor(plan, options)
+def scenes_of(plan: Plan, options: Options2D) -> list[Scene]:
+    """A scene for each floor the options ask for."""
+    chosen = chosen_floors(plan, options)
+    measured = {index: _measured(plan.floors[index], options)
+                for index in (range(len(plan.floors)) if options.totals else chosen)}
+    totals = tuple((floor_name(plan.floors[index]), sum(measured[index][1]))
+                   for index in sorted(measured, key=lambda i: plan.floors[i].level)) if options.totals else ()
+    return [scene_of(plan, index, options, totals, measured[index]) for index in chosen]
+
+
+def _measured(floor: Floor, options: Options2D) -> tuple[FloorGeometry, tuple[float, ...]]:
+    """A floor's geometry and its rooms' areas by the options' rule."""
     geometry = floor_geometry(floor)
-    chains = tuple(outer_chains(geometry.body, geometry.openings)) if options.dims else ()
+    thickest = max((wall.thickness for wall in floor.walls), default=0.0)
+    return geometry, room_areas(geometry, options.area_rule, thickest)
+
+
+def scene_of(plan: Plan, index: int, options: Options2D, totals: tuple[tuple[str, float], ...] = (),
+             measured: tuple[FloorGeometry, tuple[float, ...]] | None = None) -> Scene:
+    """What floor `index` of the plan shows with these options (its geometry and areas, if known)."""
+    floor = plan.floors[index]
+    geometry, areas = measured or _measured(floor, options)
+    chains = tuple(outer_chains(geometry.body, geometry.openings, geometry.curves)) if options.dims else ()
     title = " - ".join(part for part in (plan.name, floor.name) if part)
-    return Scene(title, floor, geometry, chains, options, PALETTES[options.style])
+    stairs = tuple(stair_shape(stair, floor.height) for stair in floor.stairs) + _arriving_stairs(plan, floor)
+    north = options.north if options.north is not None else plan.north
+    palette = PALETTES[options.style]
+    if options.room_colors:
+        palette = replace(palette, room_tints={**palette.room_tints, **{k.lower(): v for k, v in
+                                                                        options.room_colors.items()}})
+    return Scene(title, floor, geometry, chains, options, palette, stairs, north, areas, totals)
 
 
-def plan_to_svg(plan: Plan, width: int, height: int, options: Mapping[str, Any]) -> str:
-    """The chosen floor fitted to a width x height px canvas, with a margin, as SVG text."""
-    scene = scene_of(plan, read_options(options))
-    return fitted_svg(scene, width, height)
+def floor_name(floor: Floor) -> str:
+    """How a floor is headed in a drawing of the whole building."""
+    return floor.name or f"Level {floor.level}"
 
 
-def fitted_svg(scene: Scene, width: int, height: int) -> str:
+def _arriving_stairs(plan: Plan, floor: Floor) -> tuple[StairShape, ...]:
+    """Flights from other floors that climb to this one: seen down their stairwell."""
+    elevations = floor_elevations(plan)
+    here = elevations[plan.floors.index(floor)]
+    return tuple(stair_shape(stair, other.height, arriving=True)
+                 for other, base in zip(plan.floors, elevations, strict=True) if other is not floor
+                 for stair in other.stairs if abs(base + (stair.height or other.height) - here) < ARRIVAL_TOLERANCE)
+
+
+def fitted_svg(scene: Scene, width: int, height: int, heading: bool = False) -> str:
+    """One floor fitted to a width x height px canvas, with a margin, its legend along the bottom.
+
+    With `heading`, under its name (a page of a building's PDF).
+    """
     opts = scene.options
     unit_px = min(width, height) / 1000
     margin = float(opts.margin) if opts.margin is not None else max(MIN_MARGIN_PX, MARGIN_SHARE * min(width, height))
-    pads = _annotation_pads(scene, unit_px)
-    legend = LEGEND * unit_px if (opts.scale_bar or opts.north_arrow) and scene.geometry.bounds() else 0.0
+    pads = annotation_pads(scene, unit_px)
+    heading_px = NAME_UNITS * HEADING * unit_px * HEADING_LINES if heading else 0.0
+    band = top_band(opts) * unit_px
+    pads = (pads[0], pads[1] + heading_px + band, pads[2], pads[3])
+    strip = strip_units(scene) * unit_px if scene.bounds() else 0.0
     labels = scene.floor.labels if opts.labels else []
-    view = fit_viewport(scene.geometry.bounds(), labels, width, height, margin, pads, legend)
+    view = fit_viewport(scene.bounds(), labels, width, height, margin, pads, strip)
     pens = Pens(view.px_per_cm, unit_px)
     body = [
         element("title", {}, text=scene.title) if scene.title else "",
@@ -189,11 +267,19 @@ def fitted_svg(scene: Scene, width: int, height: int) -> str:
                          "fill": scene.palette.paper}),
         *drawing(scene, pens),
     ]
-    if legend:
+    if heading:
+        size = pens.text(HEADING)
+        body.append(element("g", {"font-family": FONT, "fill": scene.palette.ink, "text-anchor": "middle"},
+                            text_block([(floor_name(scene.floor), size, True)], view.x + view.width / 2,
+                                       view.y + pens.px(margin + band + heading_px / 2))))
+    if band:
+        body.append(top_brand(scene, pens, view.x + pens.px(margin), view.x + pens.px(width - margin),
+                              view.y + pens.px(margin)))
+    if strip:
         # The legend strip runs along the bottom of the canvas, inside the margin.
-        top = view.y + pens.px(height - margin - legend)
+        top = view.y + pens.px(height - margin - strip)
         left, right = view.x + pens.px(margin), view.x + pens.px(width - margin)
-        body.append(_legend(scene, pens, left, right, top, top + pens.px(legend)))
+        body.append(legend(scene, pens, left, right, top, top + pens.px(strip)))
     return element("svg", {
         "xmlns": "http://www.w3.org/2000/svg", "version": "1.1",
         "width": str(width), "height": str(height), "viewBox": view.viewbox(),
@@ -202,6 +288,7 @@ def fitted_svg(scene: Scene, width: int, height: int) -> str:
 
 
 def sheet_svgs(scene: Scene, layout: SheetLayout) -> list[str]:
+    """The drawing cut into paper sheets at the layout's scale, one SVG per sheet."""
     per_mm = layout.cm_per_mm
     pens = Pens(PX_PER_MM / per_mm, PAPER_UNIT_MM * PX_PER_MM, min_px=0.0)
     content = drawing(scene, pens)
@@ -234,21 +321,25 @@ def drawing(scene: Scene, pens: Pens) -> list[str]:
     """The floor's layers in plan coordinates, bottom to top."""
     opts, geometry = scene.options, scene.geometry
     shown_items = geometry.items if opts.furniture else ()
+    # Names first: inner dimensions give way to them, and to each other.
+    names = _room_name_blocks(geometry, shown_items, pens, scene) if (opts.labels or opts.areas) else []
+    taken = [_block_box(lines, x, y) for lines, (x, y) in names]
     return [
         _rooms(geometry.rooms, scene.palette),
+        _stairs(scene.stairs, pens, scene.palette),
         _items(shown_items, pens, scene.palette),
         element("path", {"d": path_data(geometry.walls), "fill": scene.palette.wall, "fill-rule": "evenodd",
                          "stroke": scene.palette.wall, "stroke-width": pens.line(0.6), "stroke-linejoin": "miter"})
         if not geometry.walls.is_empty else "",
         _openings(geometry.openings, pens, scene.palette),
-        _inner_dimensions(room_edges(geometry.rooms), pens, scene) if opts.inner_dims else "",
+        _inner_dimensions(room_edges(labelled_rooms(scene)), pens, scene, taken) if opts.inner_dims else "",
         _outer_dimensions(scene, pens) if scene.chains else "",
-        _room_names(geometry, shown_items, pens, scene) if (opts.labels or opts.areas) else "",
+        _room_names(names, scene),
         _labels(scene.floor.labels, pens, scene.palette) if opts.labels else "",
     ]
 
 
-def _annotation_pads(scene: Scene, unit_px: float) -> tuple[float, float, float, float]:
+def annotation_pads(scene: Scene, unit_px: float) -> tuple[float, float, float, float]:
     """Pixels kept free left, top, right and bottom of the drawing for its dimension chains."""
     sides = {chain.side: chain for chain in scene.chains}
     reach = (CHAIN_GAP + CHAIN_STEP + DIM_TEXT * 1.4) * unit_px
@@ -265,18 +356,20 @@ def _annotation_pads(scene: Scene, unit_px: float) -> tuple[float, float, float,
 
 def fit_viewport(bounds: Bounds | None, labels: Iterable[Label], width: int, height: int,
                  margin: float | None = None, pads: tuple[float, float, float, float] = (0, 0, 0, 0),
-                 legend: float = 0.0) -> Viewport:
-    """Fit the drawing and its labels, centred, inside the margin, the pads and above the legend strip; an
-    empty floor gets a blank 10 m square."""
+                 strip: float = 0.0) -> Viewport:
+    """Fit the drawing and its labels, centred, inside the margin, the pads and above the legend strip.
+
+    An empty floor gets a blank 10 m square.
+    """
     labels = list(labels)
     if margin is None:
         margin = max(MIN_MARGIN_PX, MARGIN_SHARE * min(width, height))
-    area = (margin + pads[0], margin + pads[1], width - margin - pads[2], height - margin - pads[3] - legend)
+    area = (margin + pads[0], margin + pads[1], width - margin - pads[2], height - margin - pads[3] - strip)
     view = _fit(bounds or (0.0, 0.0, 1000.0, 1000.0), width, height, area)
     # Label text has a size in pixels, so its extent in cm depends on the fit: refine the fit a few times.
     for _ in range(3 if labels else 0):
         pens = Pens(view.px_per_cm, min(width, height) / 1000)
-        boxes = [_label_box(label, pens) for label in labels]
+        boxes = [label_box(label, pens) for label in labels]
         view = _fit(union_bounds([*boxes, bounds] if bounds else boxes) or boxes[0], width, height, area)
     return view
 
@@ -293,13 +386,11 @@ def _fit(bounds: Bounds, width: int, height: int, area: tuple[float, float, floa
     return Viewport(x, y, width / px_per_cm, height / px_per_cm, px_per_cm)
 
 
-def _label_box(label: Label, pens: Pens) -> Bounds:
+def label_box(label: Label, pens: Pens) -> Bounds:
+    """The box a label's text takes on the plan."""
     size = pens.text(0.8)
-    return _box((label.x, label.y), _text_width(label.text, size, bold=False), size * LINE_HEIGHT).bounds
-
-
-def _text_width(text: str, size: float, bold: bool) -> float:
-    return len(text) * size * (BOLD_ADVANCE if bold else ADVANCE)
+    bounds: Bounds = _box((label.x, label.y), text_width(label.text, size, bold=False), size * LINE_HEIGHT).bounds
+    return bounds
 
 
 def _rooms(rooms: Iterable[RoomShape], palette: Palette) -> str:
@@ -333,6 +424,33 @@ def _items(items: Sequence[ItemShape], pens: Pens, palette: Palette) -> str:
                                           "stroke-dasharray": f"{num(pens.units(4))} {num(pens.units(2.5))}"}))
     return element("g", {"stroke": palette.item_ink, "stroke-width": pens.line(0.9), "stroke-linejoin": "round",
                          "stroke-linecap": "round"}, *parts)
+
+
+def _stairs(stairs: Sequence[StairShape], pens: Pens, palette: Palette) -> str:
+    """Each flight: its outline over the floor, the treads, the walk line from a dot to an arrow, the cut."""
+    if not stairs:
+        return ""
+    dashes = f"{num(pens.units(4))} {num(pens.units(2.5))}"
+    dot = pens.units(2.2)
+    paths: list[tuple[str, dict[str, str | float]]] = [
+        ("".join(path_data(shape.outline) for shape in stairs),
+         {"fill": palette.paper, "stroke-width": pens.line(0.9)}),
+        (_segments(t for shape in stairs for t in shape.treads), {}),
+        (_segments(t for shape in stairs for t in shape.upper_treads), {"stroke-dasharray": dashes}),
+        ("".join(_polyline(shape.walk) for shape in stairs), {}),
+        ("".join(_polyline(shape.upper_walk) for shape in stairs), {"stroke-dasharray": dashes}),
+        ("".join(_polyline(shape.cut) for shape in stairs), {"stroke-width": pens.line(0.9)}),
+        ("".join(path_data(shape.arrow) for shape in stairs), {"fill": palette.item_ink, "stroke": "none"}),
+    ]
+    parts = [element("path", {"d": d, "fill": "none", **attrs}) for d, attrs in paths if d]
+    parts += [element("circle", {"cx": shape.foot[0], "cy": shape.foot[1], "r": dot, "fill": palette.paper})
+              for shape in stairs]
+    return element("g", {"stroke": palette.item_ink, "stroke-width": pens.line(0.6), "stroke-linejoin": "miter"},
+                   *parts)
+
+
+def _polyline(points: Sequence[Pt]) -> str:
+    return "M" + "L".join(f"{num(x)} {num(y)}" for x, y in points) if points else ""
 
 
 def _segments(segments: Iterable[tuple[Pt, Pt]]) -> str:
@@ -378,33 +496,34 @@ def _arc(leaf: DoorLeaf) -> str:
 
 
 def _outer_dimensions(scene: Scene, pens: Pens) -> str:
-    """Each side's chain of corner-to-jamb lengths, and beyond it the overall length of that side."""
+    """Each side's chain of corner-to-jamb lengths, and beyond it the overall length of that side.
+
+    Every figure is placed where it can be read (see dimension_labels).
+    """
     labels = scene.floor.labels if scene.options.labels else []
-    bounds = union_bounds([box for box in (scene.geometry.bounds(),) if box] + [_label_box(label, pens)
-                                                                               for label in labels])
+    bounds = union_bounds([box for box in (scene.bounds(),) if box] + [label_box(label, pens) for label in labels])
     if bounds is None:
         return ""
     units = scene.options.units
     size = pens.text(DIM_TEXT / NAME_UNITS)
+    placer = FigurePlacer(size, pens.units(2.2), pens.units(CHAIN_STEP), lambda cm: length_text(cm, units), [])
     strokes: list[str] = []
     texts: list[str] = []
+    leaders: list[tuple[Pt, Pt]] = []
     for chain in scene.chains:
         # Lines sit beyond everything drawn on that side (door swings included), one step apart.
         edge = {"top": bounds[1], "bottom": bounds[3], "left": bounds[0], "right": bounds[2]}[chain.side]
-        first = edge + chain.outward * pens.units(CHAIN_GAP)
-        levels = [(first, chain.stations)]
-        if len(chain.stations) > 2:
-            levels.append((first + chain.outward * pens.units(CHAIN_STEP), (chain.stations[0], chain.stations[-1])))
-        for level, stations in levels:
-            stroke, text = _chain(chain, level, stations, pens, size, units, scene.options.dim_marks)
-            strokes.append(stroke)
-            texts.extend(text)
+        for level in placer.chain(chain, edge + chain.outward * pens.units(CHAIN_GAP)):
+            strokes.append(_chain(chain, level.across, level.stations, pens, scene.options.dim_marks))
+            texts += [text_block([(f.text, size, False)], f.x, f.y, f.rotate) for f in level.figures]
+            leaders += [f.leader for f in level.figures if f.leader is not None]
+    if leaders:
+        strokes.append(_segments(leaders))
     return _dimension_group(scene, pens, strokes, texts)
 
 
-def _chain(chain: Chain, level: float, stations: Sequence[float], pens: Pens, size: float, units: str,
-           marks: str) -> tuple[str, list[str]]:
-    """Path data for one dimension line (with witness lines and end marks) and the texts of its parts."""
+def _chain(chain: Chain, level: float, stations: Sequence[float], pens: Pens, marks: str) -> str:
+    """Path data for one dimension line, with its witness lines and end marks."""
 
     def at(along: float, across: float) -> Pt:
         return (along, across) if chain.horizontal else (across, along)
@@ -415,17 +534,7 @@ def _chain(chain: Chain, level: float, stations: Sequence[float], pens: Pens, si
     for station in stations:
         d += "M{} {}L{} {}".format(*at(station, start), *at(station, overshoot))
         d += _mark(at(station, level), chain.horizontal, pens, marks, stations, station)
-    texts: list[str] = []
-    lift = pens.units(2.2)
-    for low, high in zip(stations, stations[1:], strict=False):
-        label = length_text(high - low, units)
-        width = _text_width(label, size, bold=False)
-        # Written above the line (left of it when vertical), or below when too long for its part, so that
-        # it does not run into its neighbours' figures.
-        across = level + lift + size * 0.5 if width > (high - low) * 0.96 else level - lift - size * 0.5
-        x, y = at((low + high) / 2, across)
-        texts.append(_text_block([(label, size, False)], x, y, 0.0 if chain.horizontal else -90.0))
-    return d, texts
+    return d
 
 
 def _mark(point: Pt, horizontal: bool, pens: Pens, marks: str, stations: Sequence[float], station: float) -> str:
@@ -458,22 +567,36 @@ def _dimension_group(scene: Scene, pens: Pens, strokes: Sequence[str], texts: Se
                    element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"}, *texts))
 
 
-def _inner_dimensions(edges: Sequence[EdgeDimension], pens: Pens, scene: Scene) -> str:
-    """Each room's wall lengths, drawn just inside the room along its walls."""
+def _inner_dimensions(edges: Sequence[EdgeDimension], pens: Pens, scene: Scene, taken: list[Bounds]) -> str:
+    """Each room's wall lengths, drawn just inside the room along its walls.
+
+    A figure that would cover a room's name or another figure (`taken`, which it adds to) is left out, as one
+    too long for its wall is.
+    """
     size = pens.text(DIM_TEXT * 0.9 / NAME_UNITS)
     gap = pens.units(INNER_GAP)
     strokes = ""
     texts: list[str] = []
     for edge in edges:
         label = length_text(edge.length, scene.options.units)
-        if _text_width(label, size, bold=False) + pens.units(8) > edge.length:
+        length = text_width(label, size, bold=False)
+        if length + pens.units(8) > edge.length:
             continue  # a dimension whose figure does not fit is noise
         nx, ny = edge.inward
+        offset = gap + pens.units(2) + size * 0.5
+        mx, my = (edge.a[0] + edge.b[0]) / 2 + nx * offset, (edge.a[1] + edge.b[1]) / 2 + ny * offset
+        ux, uy = (edge.b[0] - edge.a[0]) / edge.length, (edge.b[1] - edge.a[1]) / edge.length
+        # The turned figure's upright box: generous on slanted walls, exact on square ones.
+        half_w = (abs(ux) * length + abs(uy) * size * LINE_HEIGHT) / 2
+        half_h = (abs(uy) * length + abs(ux) * size * LINE_HEIGHT) / 2
+        box = (mx - half_w, my - half_h, mx + half_w, my + half_h)
+        if any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in taken):
+            continue
+        taken.append(box)
         a = (edge.a[0] + nx * gap, edge.a[1] + ny * gap)
         b = (edge.b[0] + nx * gap, edge.b[1] + ny * gap)
         strokes += f"M{num(a[0])} {num(a[1])}L{num(b[0])} {num(b[1])}"
         tick = pens.units(3)
-        ux, uy = (b[0] - a[0]) / edge.length, (b[1] - a[1]) / edge.length
         for x, y in (a, b):
             # A slash at 45 degrees to the line, turning with it.
             dx, dy = (ux + nx) * tick * 0.7071, (uy + ny) * tick * 0.7071
@@ -483,34 +606,56 @@ def _inner_dimensions(edges: Sequence[EdgeDimension], pens: Pens, scene: Scene) 
             angle -= 180
         elif angle <= -90:
             angle += 180
-        offset = gap + pens.units(2) + size * 0.5
-        mx, my = (edge.a[0] + edge.b[0]) / 2 + nx * offset, (edge.a[1] + edge.b[1]) / 2 + ny * offset
-        texts.append(_text_block([(label, size, False)], mx, my, angle))
+        texts.append(text_block([(label, size, False)], mx, my, angle))
     if not strokes:
         return ""
     return _dimension_group(scene, pens, [strokes], texts)
 
 
-def _room_names(geometry: FloorGeometry, items: Sequence[ItemShape], pens: Pens, scene: Scene) -> str:
+def _room_name_blocks(geometry: FloorGeometry, items: Sequence[ItemShape], pens: Pens,
+                      scene: Scene) -> list[tuple[list[Line], Pt]]:
+    """Each labelled room's name and area lines, and where they are centred."""
     # Names keep clear of furniture that hides the floor, and of the floor a door sweeps.
     furniture = unary_union([shape.footprint for shape in items if not lies_flat(shape.item.ref)]
-                            + [leaf_extent(leaf) for symbol in geometry.openings for leaf in symbol.leaves])
-    parts: list[str] = []
-    for shape in geometry.rooms:
-        lines, (x, y) = _room_label(shape, furniture, pens, scene.options)
+                            + [leaf_extent(leaf) for symbol in geometry.openings for leaf in symbol.leaves]
+                            + [stair.outline for stair in scene.stairs])
+    blocks: list[tuple[list[Line], Pt]] = []
+    hidden = {kind.lower() for kind in scene.options.hide_labels_for}
+    for shape, area in zip(geometry.rooms, scene.areas, strict=True):
+        if shape.room.type.lower() in hidden:
+            continue
+        lines, point = _room_label(shape, area, furniture, pens, scene.options)
         if lines:
-            parts.append(_text_block(lines, x, y))
-    if not parts:
+            blocks.append((lines, point))
+    return blocks
+
+
+def _block_box(lines: list[Line], x: float, y: float) -> Bounds:
+    width = max(text_width(text, size, bold) for text, size, bold in lines)
+    height = sum(size for _, size, _ in lines) * LINE_HEIGHT
+    return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _room_names(blocks: list[tuple[list[Line], Pt]], scene: Scene) -> str:
+    if not blocks:
         return ""
-    return element("g", {"font-family": FONT, "fill": scene.palette.ink, "text-anchor": "middle"}, *parts)
+    return element("g", {"font-family": FONT, "fill": scene.palette.ink, "text-anchor": "middle"},
+                   *(text_block(lines, x, y) for lines, (x, y) in blocks))
 
 
-def _room_label(shape: RoomShape, furniture: BaseGeometry, pens: Pens, opts: Options2D) -> tuple[list[Line], Pt]:
+def labelled_rooms(scene: Scene) -> list[RoomShape]:
+    """The rooms whose names, areas and inner dimensions are drawn: those of a type not hidden."""
+    hidden = {kind.lower() for kind in scene.options.hide_labels_for}
+    return [shape for shape in scene.geometry.rooms if shape.room.type.lower() not in hidden]
+
+
+def _room_label(shape: RoomShape, area_cm2: float, furniture: BaseGeometry, pens: Pens,
+                opts: Options2D) -> tuple[list[Line], Pt]:
     """The name (bold) over the area, as large as fits, at the room's centre or else clear of furniture."""
     name = shape.room.name.strip() if opts.labels else ""
-    area = area_text(shape.area, opts.units) if opts.areas else ""
+    area = area_text(area_cm2, opts.units) if opts.areas else ""
     full = pens.text(1.0)
-    block_w = max(_text_width(name, full, True), _text_width(area, full * 0.75, False))
+    block_w = max(text_width(name, full, True), text_width(area, full * 0.75, False))
     block_h = ((full if name else 0.0) + (full * 0.75 if area else 0.0)) * LINE_HEIGHT
     region, point = shape.polygon, label_point(shape.polygon)
     if not furniture.is_empty and _box(point, block_w, block_h).intersects(furniture):
@@ -528,7 +673,7 @@ def _room_label(shape: RoomShape, furniture: BaseGeometry, pens: Pens, opts: Opt
     area_size = max(size * 0.75, pens.px(MIN_TEXT_PX))
     block = (len(lines) * size + area_size) * LINE_HEIGHT
     # The area is extra: it goes only where it fits beside a name that does.
-    fits = block <= 0.9 * span_h and _text_width(area, area_size, False) <= 0.9 * span_w
+    fits = block <= 0.9 * span_h and text_width(area, area_size, False) <= 0.9 * span_w
     if area and (not lines or fits):
         lines.append((area, area_size, False))
     return lines, point
@@ -539,7 +684,7 @@ def _box(centre: Pt, width: float, height: float) -> Polygon:
     return box(x - width / 2, y - height / 2, x + width / 2, y + height / 2)
 
 
-def _text_block(lines: list[Line], x: float, y: float, rotate: float = 0.0) -> str:
+def text_block(lines: list[Line], x: float, y: float, rotate: float = 0.0) -> str:
     """Lines of text centred as a block on (x, y), optionally turned clockwise about it."""
     top = y - sum(size for _, size, _ in lines) * LINE_HEIGHT / 2
     out: list[str] = []
@@ -561,18 +706,65 @@ def _labels(labels: Sequence[Label], pens: Pens, palette: Palette) -> str:
         return ""
     size = pens.text(0.8)
     return element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
-                   *(_text_block([(label.text, size, False)], label.x, label.y) for label in labels))
+                   *(text_block([(label.text, size, False)], label.x, label.y) for label in labels))
 
 
-def _legend(scene: Scene, pens: Pens, left: float, right: float, top: float, bottom: float) -> str:
-    """The scale bar at the bottom left and the north arrow at the bottom right of the strip."""
+def top_band(options: Options2D) -> float:
+    """Drawing units kept along the top of the canvas for a logo in a top corner."""
+    branding = options.branding
+    return BRAND_BAND if branding is not None and branding.position.startswith("top") else 0.0
+
+
+def strip_units(scene: Scene) -> float:
+    """How tall the legend strip along the bottom is, in drawing units: 0 when it holds nothing."""
+    opts = scene.options
+    tall = LEGEND if opts.scale_bar or opts.north_arrow else 0.0
+    if scene.totals:
+        tall = max(tall, totals_size(scene.totals, opts.units, DIM_TEXT)[1] + 8.0)
+    if opts.branding is not None and not opts.branding.position.startswith("top"):
+        tall = max(tall, BRAND + 8.0)
+    return tall
+
+
+def top_brand(scene: Scene, pens: Pens, left: float, right: float, top: float) -> str:
+    """The logo and text in the band along the top, in the corner the options name."""
+    branding = scene.options.branding
+    assert branding is not None
+    height, size = pens.units(BRAND), pens.text(BRAND_TEXT / NAME_UNITS)
+    width = brand_width(branding, height, size)
+    x = left if branding.position == "top-left" else right - width
+    return brand_mark(branding, x, top + pens.units(BRAND_BAND) / 2, height, size, scene.palette.ink)
+
+
+def legend(scene: Scene, pens: Pens, left: float, right: float, top: float, bottom: float) -> str:
+    """The legend along the strip: logo, scale bar, areas table and north arrow.
+
+    A logo in a bottom corner, the scale bar at the left, the areas table in the middle and the north arrow at
+    the right.
+    """
     parts: list[str] = []
     height = bottom - top
-    if scene.options.scale_bar:
-        parts.append(_scale_bar(scene, pens, left, bottom - height * 0.3, (right - left) * 0.3))
-    if scene.options.north_arrow:
-        radius = height * 0.3
+    opts = scene.options
+    branding = opts.branding
+    if branding is not None and not branding.position.startswith("top"):
+        brand_h, size = pens.units(BRAND), pens.text(BRAND_TEXT / NAME_UNITS)
+        width = brand_width(branding, brand_h, size)
+        at_left = branding.position == "bottom-left"
+        parts.append(brand_mark(branding, left if at_left else right - width, (top + bottom) / 2, brand_h, size,
+                                scene.palette.ink))
+        gap = width + pens.units(16)
+        left, right = (left + gap, right) if at_left else (left, right - gap)
+    if opts.scale_bar:
+        parts.append(_scale_bar(scene, pens, left, bottom - min(height, pens.units(LEGEND)) * 0.3,
+                                (right - left) * 0.3))
+    if opts.north_arrow:
+        radius = min(height, pens.units(LEGEND)) * 0.3
         parts.append(_north_arrow(scene, pens, (right - radius, top + height / 2), radius))
+    if scene.totals:
+        size = pens.text(DIM_TEXT / NAME_UNITS)
+        width, tall = totals_size(scene.totals, opts.units, size)
+        parts.append(totals_table(scene.totals, opts.area_rule, opts.units, (left + right) / 2 - width / 2,
+                                  (top + bottom) / 2 - tall / 2, size, scene.palette.ink))
     return "".join(parts)
 
 
@@ -590,15 +782,15 @@ def _scale_bar(scene: Scene, pens: Pens, x: float, y: float, longest: float) -> 
                              "fill": palette.paper, "stroke": palette.ink, "stroke-width": pens.line(0.7)})
             + element("path", {"d": filled, "fill": palette.ink, "stroke": "none"})
             + element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
-                      _text_block([("0", size, False)], x, lift - size * 0.5),
-                      _text_block([(label, size, False)], x + length, lift - size * 0.5)))
+                      text_block([("0", size, False)], x, lift - size * 0.5),
+                      text_block([(label, size, False)], x + length, lift - size * 0.5)))
 
 
 def _north_arrow(scene: Scene, pens: Pens, centre: Pt, radius: float) -> str:
     """A circle with an arrow through it pointing north (`north` degrees clockwise from up), and an N."""
     palette = scene.palette
     cx, cy = centre
-    turn = math.radians(scene.options.north)
+    turn = math.radians(scene.north)
 
     def at(along: float, across: float) -> Pt:
         # `along` runs towards north, `across` to its right, both in units of the radius.
@@ -612,7 +804,7 @@ def _north_arrow(scene: Scene, pens: Pens, centre: Pt, radius: float) -> str:
             + element("path", {"d": arrow, "fill": palette.ink, "stroke": "none"})
             # The N stays upright, just beyond the arrow's tip.
             + element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "middle"},
-                      _text_block([("N", radius * 0.6, True)], *at(1.45, 0.0))))
+                      text_block([("N", radius * 0.6, True)], *at(1.45, 0.0))))
 
 
 def _sheet_border(scene: Scene, pens: Pens, sheet: Viewport, frame: Bounds) -> str:
@@ -634,15 +826,23 @@ def _title_block(scene: Scene, pens: Pens, layout: SheetLayout, frame: Bounds, n
     palette, opts = scene.palette, scene.options
     big, small = 3.2 * per_mm, 2.3 * per_mm
     plan_name = scene.title or "Plan"
-    units = "dimensions in metres" if opts.units == "metric" else "dimensions in feet and inches"
+    units = {"metric": "dimensions in metres", "imperial": "dimensions in feet and inches",
+             "imperial_decimal": "dimensions in decimal feet"}[opts.units]
     sheet = f"sheet {number} of {layout.sheets}" if layout.sheets > 1 else ""
     notes = " \u00b7 ".join(part for part in (f"scale {opts.scale}", opts.paper, units, sheet) if part)
-    left_texts = element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "start"},
-                         element("text", {"x": fx0, "y": top + big, "font-size": big, "font-weight": "bold"},
-                                 text=plan_name),
-                         element("text", {"x": fx0, "y": top + big + small * 1.8, "font-size": small},
-                                 text=notes))
-    parts = [left_texts]
+    lines = [element("text", {"x": fx0, "y": top + big, "font-size": big, "font-weight": "bold"}, text=plan_name),
+             element("text", {"x": fx0, "y": top + big + small * 1.8, "font-size": small}, text=notes)]
+    if scene.totals:
+        areas = " \u00b7 ".join(f"{name} {area_text(area, opts.units)}" for name, area in totals_rows(scene.totals))
+        lines.append(element("text", {"x": fx0, "y": top + big + small * 3.4, "font-size": small},
+                             text=f"{RULE_TITLES[opts.area_rule]}: {areas}"))
+    parts = [element("g", {"font-family": FONT, "fill": palette.ink, "text-anchor": "start"}, *lines)]
+    if opts.branding is not None:
+        # On a sheet the mark always goes in the title block, left of the scale bar.
+        height, size = 9.0 * per_mm, 2.8 * per_mm
+        width = brand_width(opts.branding, height, size)
+        parts.append(brand_mark(opts.branding, fx1 - 83 * per_mm - width, (top + bottom) / 2, height, size,
+                                palette.ink))
     if opts.scale_bar:
         parts.append(_scale_bar(scene, pens, fx1 - 75 * per_mm, bottom - 3 * per_mm, 50 * per_mm))
     if opts.north_arrow:

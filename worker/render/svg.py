@@ -12,6 +12,10 @@ from xml.sax.saxutils import escape
 from shapely.geometry.base import BaseGeometry
 
 Attrs = Mapping[str, str | float]
+FONT = "DejaVu Sans"  # installed with the worker; the SVG must not fetch fonts
+ADVANCE = 0.6  # DejaVu Sans: mean advance of a character, in ems (bold is wider)
+BOLD_ADVANCE = 0.66
+LINE_HEIGHT = 1.2
 
 _QUOTES = {'"': "&quot;", "'": "&apos;"}
 # Characters XML 1.0 forbids even when escaped (NUL, most C0 controls, lone surrogates, U+FFFE/FFFF).
@@ -36,6 +40,11 @@ def element(name: str, attrs: Attrs, *children: str, text: str | None = None) ->
     if not body:
         return f"<{name}{rendered}/>"
     return f"<{name}{rendered}>{body}</{name}>"
+
+
+def text_width(text: str, size: float, bold: bool) -> float:
+    """About how wide `text` sets at `size` in DejaVu Sans: what layout decisions go by."""
+    return len(text) * size * (BOLD_ADVANCE if bold else ADVANCE)
 
 
 def _attr(value: str | float) -> str:

@@ -17,8 +17,11 @@ from worker.render.svg import num
 
 @dataclass(frozen=True)
 class Symbol:
-    """Path data in three pens: `body` is outlined and filled (it hides what lies under it), `detail` is
-    thin lines on top, `hidden` is dashed (parts out of sight from above: drawers, rails, upper cabinets)."""
+    """Path data in three pens: `body`, `detail` and `hidden`.
+
+    `body` is outlined and filled (it hides what lies under it), `detail` is thin lines on top, `hidden` is
+    dashed (parts out of sight from above: drawers, rails, upper cabinets).
+    """
 
     body: str
     detail: str = ""
@@ -44,10 +47,12 @@ def symbol_for(ref: str, width: float, depth: float) -> Symbol:
 # Path pieces, all in the item frame.
 
 def rect(x0: float, y0: float, x1: float, y1: float) -> str:
+    """An SVG path of a rectangle."""
     return f"M{num(x0)} {num(y0)}H{num(x1)}V{num(y1)}H{num(x0)}Z"
 
 
 def rounded(x0: float, y0: float, x1: float, y1: float, radius: float) -> str:
+    """An SVG path of a rectangle with rounded corners."""
     r = min(radius, (x1 - x0) / 2, (y1 - y0) / 2)
     if r <= 0.05:
         return rect(x0, y0, x1, y1)
@@ -58,16 +63,19 @@ def rounded(x0: float, y0: float, x1: float, y1: float, radius: float) -> str:
 
 
 def ellipse(cx: float, cy: float, rx: float, ry: float) -> str:
+    """An SVG path of an ellipse."""
     rx, ry = max(rx, 0.05), max(ry, 0.05)
     arc = f"A{num(rx)} {num(ry)} 0 1 1 "
     return f"M{num(cx - rx)} {num(cy)}{arc}{num(cx + rx)} {num(cy)}{arc}{num(cx - rx)} {num(cy)}Z"
 
 
 def line(x0: float, y0: float, x1: float, y1: float) -> str:
+    """An SVG path of a straight line."""
     return f"M{num(x0)} {num(y0)}L{num(x1)} {num(y1)}"
 
 
 def polyline(points: Iterable[tuple[float, float]], closed: bool = False) -> str:
+    """An SVG path through `points`, closed when asked."""
     listed = list(points)
     if not listed:
         return ""
@@ -88,6 +96,7 @@ def _splits(start: float, end: float, share: float) -> list[float]:
 # One drawing per kind. w is the width (x), d the depth (y); the back is at -d/2.
 
 def bed(w: float, d: float) -> Symbol:
+    """A bed: headboard, mattress and one or two pillows."""
     hw, hd = w / 2, d / 2
     board = _clamp(d * 0.03, 2, 6)  # headboard
     inset = _clamp(w * 0.06, 3, 10)
@@ -111,6 +120,7 @@ def bed(w: float, d: float) -> Symbol:
 
 
 def crib(w: float, d: float) -> Symbol:
+    """A crib: a railed box."""
     hw, hd = w / 2, d / 2
     rail = _clamp(min(w, d) * 0.07, 2, 5)
     detail = rect(-hw + rail, -hd + rail, hw - rail, hd - rail)
@@ -133,10 +143,12 @@ def _seat(w: float, d: float, cushions_each: float) -> Symbol:
 
 
 def sofa(w: float, d: float) -> Symbol:
+    """A sofa: seat, back and arms."""
     return _seat(w, d, 65)
 
 
 def armchair(w: float, d: float) -> Symbol:
+    """An armchair: a one-seat sofa."""
     return _seat(w, d, 1000)
 
 
@@ -158,15 +170,18 @@ def sofa_corner(w: float, d: float) -> Symbol:
 
 
 def table(w: float, d: float) -> Symbol:
+    """A rectangular table."""
     hw, hd = w / 2, d / 2
     return Symbol(rect(-hw, -hd, hw, hd))
 
 
 def round_table(w: float, d: float) -> Symbol:
+    """A round or oval table."""
     return Symbol(ellipse(0, 0, w / 2, d / 2))
 
 
 def desk(w: float, d: float) -> Symbol:
+    """A desk, with its pedestal hidden under the top."""
     hw, hd = w / 2, d / 2
     pedestal = min(40.0, w * 0.3)
     hidden = rect(hw - pedestal, -hd + 2, hw - 2, hd - 2) if w >= 80 else ""
@@ -174,6 +189,7 @@ def desk(w: float, d: float) -> Symbol:
 
 
 def chair(w: float, d: float) -> Symbol:
+    """A chair: seat and back."""
     hw, hd = w / 2, d / 2
     back = _clamp(d * 0.18, 3, 10)
     seat = rounded(-hw + w * 0.04, -hd + back * 0.6, hw - w * 0.04, hd, _clamp(w * 0.12, 1, 6))
@@ -181,6 +197,7 @@ def chair(w: float, d: float) -> Symbol:
 
 
 def stool(w: float, d: float) -> Symbol:
+    """A round stool."""
     return Symbol(ellipse(0, 0, w / 2, d / 2), ellipse(0, 0, w * 0.3, d * 0.3))
 
 
@@ -202,10 +219,12 @@ def _fronted(w: float, d: float, front_share: float, door: float) -> Symbol:
 
 
 def cabinet(w: float, d: float) -> Symbol:
+    """A cabinet: a box with its front marked."""
     return _fronted(w, d, 0.1, 45)
 
 
 def shelf(w: float, d: float) -> Symbol:
+    """A shelf: a box with its bays."""
     hw, hd = w / 2, d / 2
     detail = "".join(line(x, -hd, x, hd) for x in _splits(-hw, hw, 40))
     detail += line(-hw, -hd + d * 0.15, hw, -hd + d * 0.15)
@@ -213,10 +232,12 @@ def shelf(w: float, d: float) -> Symbol:
 
 
 def counter(w: float, d: float) -> Symbol:
+    """A kitchen counter: a box with its front marked."""
     return _fronted(w, d, 0.06, 60)
 
 
 def kitchen_sink(w: float, d: float) -> Symbol:
+    """A kitchen sink with one or two bowls."""
     hw, hd = w / 2, d / 2
     margin = _clamp(min(w, d) * 0.1, 2, 8)
     bowls = 2 if w >= 110 else 1
@@ -233,6 +254,7 @@ def kitchen_sink(w: float, d: float) -> Symbol:
 
 
 def stove(w: float, d: float) -> Symbol:
+    """A stove with four burners."""
     hw, hd = w / 2, d / 2
     detail = ""
     for i, (fx, fy) in enumerate(((-0.25, -0.22), (0.25, -0.22), (-0.25, 0.25), (0.25, 0.25))):
@@ -243,6 +265,7 @@ def stove(w: float, d: float) -> Symbol:
 
 
 def fridge(w: float, d: float) -> Symbol:
+    """A fridge: a crossed box, with its door and handle."""
     hw, hd = w / 2, d / 2
     door = hd - _clamp(d * 0.08, 2, 6)
     detail = line(-hw, door, hw, door) + line(-hw + 3, door - 3, -hw + 3, door - 3 - d * 0.3)
@@ -251,6 +274,7 @@ def fridge(w: float, d: float) -> Symbol:
 
 
 def appliance(w: float, d: float) -> Symbol:
+    """An appliance: a crossed box."""
     hw, hd = w / 2, d / 2
     inset = _clamp(min(w, d) * 0.08, 1, 5)
     detail = line(-hw + inset, -hd + inset, hw - inset, hd - inset) + line(hw - inset, -hd + inset, -hw + inset,
@@ -259,6 +283,7 @@ def appliance(w: float, d: float) -> Symbol:
 
 
 def washer(w: float, d: float) -> Symbol:
+    """A washing machine: its panel and drum."""
     hw, hd = w / 2, d / 2
     panel = _clamp(d * 0.16, 2, 10)
     radius = min(w, d - panel) * 0.38
@@ -279,6 +304,7 @@ def toilet(w: float, d: float) -> Symbol:
 
 
 def basin(w: float, d: float) -> Symbol:
+    """A wash basin with one or two bowls."""
     hw, hd = w / 2, d / 2
     bowls = 2 if w >= 100 else 1
     each = w / bowls
@@ -291,6 +317,7 @@ def basin(w: float, d: float) -> Symbol:
 
 
 def bathtub(w: float, d: float) -> Symbol:
+    """A bathtub: rim, tub and drain."""
     hw, hd = w / 2, d / 2
     rim = _clamp(min(w, d) * 0.08, 2, 8)
     inner = rounded(-hw + rim, -hd + rim, hw - rim, hd - rim, (d - 2 * rim) * 0.4)
@@ -299,6 +326,7 @@ def bathtub(w: float, d: float) -> Symbol:
 
 
 def shower(w: float, d: float) -> Symbol:
+    """A shower tray: a crossed box with its drain."""
     hw, hd = w / 2, d / 2
     detail = line(-hw, -hd, hw, hd) + line(hw, -hd, -hw, hd) + ellipse(0, 0, 3, 3)
     return Symbol(rect(-hw, -hd, hw, hd), detail)
@@ -320,6 +348,7 @@ def plant(w: float, d: float) -> Symbol:
 
 
 def rug(w: float, d: float) -> Symbol:
+    """A rug: border and fringe."""
     hw, hd = w / 2, d / 2
     border = _clamp(min(w, d) * 0.06, 2, 12)
     fringe = _clamp(w * 0.03, 1, 5)
@@ -329,6 +358,7 @@ def rug(w: float, d: float) -> Symbol:
 
 
 def piano(w: float, d: float) -> Symbol:
+    """A piano: its body and keyboard."""
     hw, hd = w / 2, d / 2
     keys = _clamp(d * 0.25, 4, 18)
     detail = rect(-hw + 4, hd - keys, hw - 4, hd) + "".join(
@@ -337,6 +367,7 @@ def piano(w: float, d: float) -> Symbol:
 
 
 def fireplace(w: float, d: float) -> Symbol:
+    """A fireplace: its firebox."""
     hw, hd = w / 2, d / 2
     box_back, box_front = -hd + _clamp(d * 0.2, 2, 12), hd
     detail = polyline([(-hw * 0.7, box_front), (-hw * 0.4, box_back), (hw * 0.4, box_back), (hw * 0.7, box_front)])
@@ -357,6 +388,7 @@ def stairs(w: float, d: float) -> Symbol:
 
 
 def lamp(w: float, d: float) -> Symbol:
+    """A lamp: a circle with a cross."""
     rx, ry = w / 2, d / 2
     detail = line(-rx * 0.7, 0, rx * 0.7, 0) + line(0, -ry * 0.7, 0, ry * 0.7) + ellipse(0, 0, rx * 0.3, ry * 0.3)
     return Symbol(ellipse(0, 0, rx, ry), detail)

@@ -1,4 +1,6 @@
-"""The 3D view: one floor of a plan as a lit, shadowed image (dollhouse, top-down, or a camera in a room).
+"""The 3D view: a floor of a plan, or its floors stacked, as a lit, shadowed image.
+
+The camera is a dollhouse, top-down, or one in a room.
 
 `render_3d` is a pure function of its input: scene meshes are built with numpy (`scene`), cameras with
 `camera`, and drawn by `gpu` on a headless EGL context that the process creates once and reuses.
@@ -14,15 +16,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 from pydantic import ValidationError
+from shapely.geometry import LineString
 
 from shared.formats import MAX_SIDE_BY_VIEW
-from shared.plan import Floor, Plan, json_path
+from shared.plan import Plan, floor_elevations, json_path
 from shared.render_options import CameraView, Options3D
 from worker.render.errors import RenderError
 from worker.render.view3d import camera as cam
 from worker.render.view3d.gpu import GpuUnavailable, Lighting, acquire, draw
 from worker.render.view3d.materials import hex_rgb, srgb_to_linear
-from worker.render.view3d.scene import Scene, SceneOptions, build_scene
+from worker.render.view3d.scene import Scene, SceneOptions, Storey, build_scene
 
 __all__ = ["MAX_SIDE", "View", "render_3d", "view_of"]
 
@@ -71,25 +74,49 @@ def read_options(options: Mapping[str, Any]) -> Options3D:
             f"option {json_path(e['loc'])}={e.get('input')!r}: {e['msg']}" for e in exc.errors())) from None
 
 
-def _floor(plan: Plan, index: int) -> Floor:
-    if not 0 <= index < len(plan.floors):
-        raise RenderError("invalid_option",
-                          f"option floor={index!r} names no floor: the plan has floors 0 to {len(plan.floors) - 1}")
-    return plan.floors[index]
+ARRIVAL_TOLERANCE = 40.0  # cm: a flight whose head is this close to a storey's floor climbs through its slab
+
+
+def storeys(plan: Plan, opts: Options3D, section: float | None) -> list[Storey]:
+    """The floors to draw, lowest first, at their elevations; the topmost is cut at `section`.
+
+    One floor stands alone at 0; `floors: all` stacks every one; `cutaway` stacks the chosen floor on those
+    below it. Each floor above another has the stairwells of the flights climbing to it cut out.
+    """
+    if not 0 <= opts.floor < len(plan.floors):
+        raise RenderError("invalid_option", f"option floor={opts.floor!r} names no floor: the plan has floors 0 "
+                                            f"to {len(plan.floors) - 1}")
+    if opts.floors == "one" and not opts.cutaway:
+        return [Storey(plan.floors[opts.floor], 0.0, section)]
+    elevations = floor_elevations(plan)
+    order = sorted(range(len(plan.floors)), key=lambda index: (elevations[index], plan.floors[index].level))
+    if opts.floors != "all":
+        order = [index for index in order if elevations[index] <= elevations[opts.floor]]
+    stack = []
+    for position, index in enumerate(order):
+        voids = tuple(LineString([(p.x, p.y) for p in stair.run]).buffer(stair.width / 2, cap_style="flat",
+                                                                         join_style="mitre")
+                      for below in order[:position] for stair in plan.floors[below].stairs
+                      if abs(elevations[below] + (stair.height or plan.floors[below].height) - elevations[index])
+                      < ARRIVAL_TOLERANCE)
+        cut = section if index == order[-1] else None
+        stack.append(Storey(plan.floors[index], elevations[index], cut, voids))
+    return stack
 
 
 def view_of(plan: Plan, width: int, height: int, options: Mapping[str, Any]) -> View:
     """Everything a render draws, without GL: tests use it to know where things land in the image."""
     opts = read_options(options)
-    floor = _floor(plan, opts.floor)
     named = opts.camera if isinstance(opts.camera, str) else None
     section = opts.section_height
     if section is None and named == "dollhouse":
         section = DOLLHOUSE_SECTION
-    sun_direction = cam.bearing_vector(opts.sun_azimuth, opts.sun_elevation)
-    scene = build_scene(floor, SceneOptions(section=section, doors_open=opts.door_state == "open",
-                                            furniture=opts.furniture, finishes=tuple(opts.finishes.items()),
-                                            sun=(sun_direction[0], sun_direction[1], sun_direction[2])))
+    # Bearings are from north, which points `plan.north` degrees clockwise from the top of the page.
+    sun_direction = cam.bearing_vector(opts.sun_azimuth + plan.north, opts.sun_elevation)
+    scene = build_scene(storeys(plan, opts, section),
+                        SceneOptions(doors_open=opts.door_state == "open", furniture=opts.furniture,
+                                     finishes=tuple(opts.finishes.items()),
+                                     sun=(sun_direction[0], sun_direction[1], sun_direction[2])))
     framing = scene.framing if len(scene.framing) else np.zeros((1, 3))
     extent = scene.extent if len(scene.extent) else framing
     aspect = width / height

@@ -19,6 +19,8 @@ EYE_NEAR = 5.0  # cm: an eye-level camera may stand close to a wall
 
 @dataclass(frozen=True)
 class Camera:
+    """Where a 3D view looks from and how it projects."""
+
     view: FloatArray  # 4x4
     projection: FloatArray  # 4x4, framing included
     eye: FloatArray  # world position; for orthographic cameras a point far back along the view direction
@@ -26,12 +28,15 @@ class Camera:
 
     @property
     def view_projection(self) -> FloatArray:
-        return self.projection @ self.view
+        """World to clip space in one matrix."""
+        both: FloatArray = self.projection @ self.view
+        return both
 
     def ndc(self, points: FloatArray) -> FloatArray:
         """(n, 3) world points to (n, 3) normalised device coordinates."""
         clip = _homogeneous(points) @ self.view_projection.T
-        return clip[:, :3] / clip[:, 3:4]
+        ndc: FloatArray = clip[:, :3] / clip[:, 3:4]
+        return ndc
 
     def to_pixels(self, points: FloatArray, width: int, height: int) -> FloatArray:
         """(n, 3) world points to (n, 2) image pixel coordinates: x right, y down, (0, 0) the top-left corner."""
@@ -52,6 +57,7 @@ def _homogeneous(points: FloatArray) -> FloatArray:
 
 
 def look_at(eye: FloatArray, target: FloatArray, up: FloatArray) -> FloatArray:
+    """The view matrix of an eye looking at `target`, `up` pointing up."""
     forward = target - eye
     forward = forward / np.linalg.norm(forward)
     side = np.cross(forward, up)
@@ -66,12 +72,14 @@ def look_at(eye: FloatArray, target: FloatArray, up: FloatArray) -> FloatArray:
 
 
 def perspective(fov_y: float, aspect: float, near: float, far: float) -> FloatArray:
+    """An OpenGL perspective projection, `fov_y` in degrees."""
     f = 1 / math.tan(math.radians(fov_y) / 2)
     return np.array([[f / aspect, 0, 0, 0], [0, f, 0, 0],
                      [0, 0, (far + near) / (near - far), 2 * far * near / (near - far)], [0, 0, -1, 0]])
 
 
 def orthographic(left: float, right: float, bottom: float, top: float, near: float, far: float) -> FloatArray:
+    """An OpenGL orthographic projection of the given box."""
     return np.array([[2 / (right - left), 0, 0, -(right + left) / (right - left)],
                      [0, 2 / (top - bottom), 0, -(top + bottom) / (top - bottom)],
                      [0, 0, -2 / (far - near), -(far + near) / (far - near)], [0, 0, 0, 1]])
@@ -99,7 +107,8 @@ def _framed(view: FloatArray, projection: FloatArray, points: FloatArray, margin
     zoom = float(np.min(2 * (1 - margin) / span))
     centre = (lo + hi) / 2
     fit = np.array([[zoom, 0, 0, -zoom * centre[0]], [0, zoom, 0, -zoom * centre[1]], [0, 0, 1, 0], [0, 0, 0, 1]])
-    return fit @ projection
+    framed: FloatArray = fit @ projection
+    return framed
 
 
 def overview(points: FloatArray, aspect: float, bearing: float, elevation: float, ortho: bool,

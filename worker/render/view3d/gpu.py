@@ -35,6 +35,8 @@ class GpuUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Lighting:
+    """The sun, sky and bounce light of a 3D render."""
+
     sun_direction: np.ndarray  # unit vector towards the sun
     sun_color: tuple[float, float, float]
     sky_color: tuple[float, float, float]
@@ -47,8 +49,10 @@ class Lighting:
 
 @dataclass
 class _Targets:
-    """Framebuffers of one tile size: multisampled colour (a texture the output pass resolves) and depth, and
-    the 8-bit output."""
+    """Framebuffers of one tile size: multisampled colour and depth, and the 8-bit output.
+
+    The colour is a texture the output pass resolves.
+    """
 
     size: tuple[int, int]
     msaa: moderngl.Framebuffer

@@ -18,16 +18,20 @@ GROUND_LAYER = -3.0  # the background colour, darkened only by shadow and contac
 
 
 def srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """SRGB components (0 to 1) to linear light."""
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 def hex_rgb(value: str) -> tuple[float, float, float]:
+    """A `#rrggbb` colour as components from 0 to 1."""
     value = value.lstrip("#")
     return (int(value[0:2], 16) / 255, int(value[2:4], 16) / 255, int(value[4:6], 16) / 255)
 
 
 @dataclass(frozen=True)
 class Material:
+    """How a surface looks: its colour, texture layer and shine."""
+
     color: str  # sRGB hex; multiplies the texture, if any
     layer: float = NO_TEXTURE
     specular: float = 0.0  # strength of the sun's highlight: 0 matte fabric, ~0.5 glazed ceramic
@@ -52,12 +56,14 @@ def _periodic_noise(rng: np.random.Generator, size: int, sigma_u: float, sigma_v
     fu = np.fft.rfftfreq(size).astype(np.float32)[None, :]
     kernel = np.exp(-2 * (np.pi ** 2) * ((fu * sigma_u) ** 2 + (fv * sigma_v) ** 2))
     noise = np.fft.irfft2(np.fft.rfft2(white) * kernel, s=(size, size))
-    return (noise - noise.mean()) / (noise.std() + 1e-9)
+    tiled: np.ndarray = (noise - noise.mean()) / (noise.std() + 1e-9)
+    return tiled
 
 
 def _mix(a: str, b: str, t: np.ndarray) -> np.ndarray:
     ca, cb = np.array(hex_rgb(a), np.float32), np.array(hex_rgb(b), np.float32)
-    return ca + (cb - ca) * np.clip(t, 0, 1)[..., None]
+    mixed: np.ndarray = ca + (cb - ca) * np.clip(t, 0, 1)[..., None]
+    return mixed
 
 
 def _planks(rng: np.random.Generator, size: int, light: str, dark: str, rows: int) -> np.ndarray:
@@ -163,7 +169,6 @@ TEXTURES: list[tuple[str, float, Generator]] = [
 ]
 LAYER = {name: float(i) for i, (name, _, _) in enumerate(TEXTURES)}
 TEXTURE_SIZE = {name: size for name, size, _ in TEXTURES}
-FINISHES = ("wood", "dark_wood", "tiles", "small_tiles", "carpet", "concrete")
 
 
 def texture_layers(size: int = TEXTURE_PX) -> np.ndarray:
@@ -177,6 +182,7 @@ def texture_layers(size: int = TEXTURE_PX) -> np.ndarray:
 
 
 def finish_material(finish: str) -> Material:
+    """The material of a floor finish: its texture, untinted."""
     return Material("#ffffff", LAYER[finish], specular=0.12 if finish in ("tiles", "small_tiles") else 0.04,
                     texture_size=TEXTURE_SIZE[finish])
 
@@ -203,6 +209,7 @@ def room_finish(room_type: str, name: str, overrides: dict[str, str]) -> str:
 
 WALL = Material("#f2f0ec", specular=0.02)
 SECTION = Material("#3c3f44", UNLIT)  # wall tops where the section cuts them
+STAIR = Material("#e6e1d8", specular=0.05)  # stone-coloured steps
 BASE = Material("#d8d4cd")  # the slab's edge below the floor line
 THRESHOLD = Material("#cdc7be", specular=0.05)  # floor in a doorway, between two rooms' finishes
 DOOR = Material("#f6f4ef", specular=0.08)

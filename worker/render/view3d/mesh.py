@@ -32,12 +32,14 @@ class Shape:
 
     @staticmethod
     def empty() -> Shape:
+        """A shape with no triangles."""
         return Shape(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32))
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def moved(self, dx: float = 0.0, dy: float = 0.0, dz: float = 0.0) -> Shape:
+        """The shape moved by (dx, dy, dz) cm."""
         return Shape(self.positions + np.array([dx, dy, dz], np.float32), self.normals)
 
     def placed(self, degrees: float, dx: float, dy: float, dz: float) -> Shape:
@@ -51,12 +53,14 @@ class Shape:
 
 
 def yaw_matrix(degrees: float) -> FloatArray:
+    """The rotation about the vertical axis by `degrees`, clockwise on a plan."""
     # Clockwise on screen in a y-down plan is x' = x cos - z sin, z' = x sin + z cos in (x, z).
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     return np.array([[c, 0, -s], [0, 1, 0], [s, 0, c]], np.float32)
 
 
 def join(shapes: Iterable[Shape]) -> Shape:
+    """All `shapes` as one."""
     listed = [shape for shape in shapes if len(shape)]
     if not listed:
         return Shape.empty()
@@ -94,6 +98,7 @@ class MeshBuilder:
             self._parts.append((shape, material, uvs))
 
     def extend(self, other: MeshBuilder) -> None:
+        """Add the parts of `other`."""
         self._parts.extend(other._parts)
 
     def transformed(self, degrees: float, dx: float, dy: float, dz: float) -> MeshBuilder:
@@ -120,6 +125,7 @@ class MeshBuilder:
         return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
     def mesh(self) -> Mesh:
+        """The parts as one mesh: positions, normals, colours, texture coordinates and layers."""
         if not self._parts:
             z3 = np.zeros((0, 3), np.float32)
             return Mesh(z3, z3, np.zeros((0, 4), np.float32), np.zeros((0, 2), np.float32), np.zeros(0, np.float32))
@@ -228,7 +234,8 @@ def _rounded_faces(x0: float, x1: float, y0: float, y1: float, z0: float, z1: fl
     def corner_point(signs: tuple[int, int, int], axis: int) -> FloatArray:
         # The corner's point on the face across `axis`: full extent there, inset by r on the other two.
         offset = np.array([(half[i] if i == axis else half[i] - r) * signs[i] for i in range(3)])
-        return centre + offset
+        point: FloatArray = centre + offset
+        return point
 
     signs_all = [(sx, sy, sz) for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
     polys: list[FloatArray] = []
@@ -324,7 +331,8 @@ def triangulate(geometry: BaseGeometry) -> FloatArray:
     cross = ((tris[:, 1, 0] - tris[:, 0, 0]) * (tris[:, 2, 1] - tris[:, 0, 1])
              - (tris[:, 1, 1] - tris[:, 0, 1]) * (tris[:, 2, 0] - tris[:, 0, 0]))
     tris[cross < 0] = tris[cross < 0][:, ::-1]
-    return tris[np.abs(cross) > 1e-9]
+    kept: FloatArray = tris[np.abs(cross) > 1e-9]
+    return kept
 
 
 def flat(geometry: BaseGeometry, y: float, up: bool = True) -> Shape:
@@ -341,6 +349,7 @@ def flat(geometry: BaseGeometry, y: float, up: bool = True) -> Shape:
 
 
 def polygons_of(geometry: BaseGeometry) -> list[Polygon]:
+    """The non-empty polygons of a geometry, whatever its type."""
     return [g for g in getattr(geometry, "geoms", [geometry]) if isinstance(g, Polygon) and not g.is_empty]
 
 
@@ -403,5 +412,7 @@ def extrude(geometry: BaseGeometry, y0: float, y1: float, top: bool = True, bott
 
 
 def triangle_areas(shape: Shape) -> FloatArray:
+    """The area of each triangle of `shape`, in cm²."""
     tris = shape.positions.reshape(-1, 3, 3).astype(np.float64)
-    return 0.5 * np.linalg.norm(np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]), axis=1)
+    areas: FloatArray = 0.5 * np.linalg.norm(np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0]), axis=1)
+    return areas

@@ -76,6 +76,7 @@ class Model:
     glass: list[Shape] = field(default_factory=list)
 
     def add(self, material: Material, *shapes: Shape) -> None:
+        """Add `shapes` as solid parts of `material`."""
         self.solid.add(join(shapes), material)
 
 

@@ -28,6 +28,8 @@ MULLION_OVER = 120.0  # cm: windows wider than this get a centre mullion
 
 @dataclass(frozen=True)
 class PlacedOpening:
+    """An opening on its wall, from `s0` to `s1` along it."""
+
     frame: WallFrame
     opening: Opening
     s0: float
@@ -40,6 +42,8 @@ class PlacedOpening:
 
 @dataclass(frozen=True)
 class WallMeshes:
+    """A floor's walls as meshes: faces, fittings and glass, and the footprint they stand on."""
+
     walls: MeshBuilder  # wall faces, reveals, sills, soffits and caps
     fittings: MeshBuilder  # window frames, door frames, leaves and handles
     glass: Shape  # window and sliding-door panes, drawn blended
@@ -67,8 +71,9 @@ def build_walls(floor: Floor, section: float | None, doors_open: bool) -> WallMe
             s0 = max(0.0, opening.offset - opening.width / 2)
             s1 = min(frame.length, opening.offset + opening.width / 2)
             upper = opening.bottom + opening.span
-            placed.append(PlacedOpening(frame, opening, s0, s1, opening.bottom, min(upper, top),
-                                        upper >= top - 0.5, symbol.cut))
+            # Fittings are built straight, in the frame touching a curved wall at the opening's middle.
+            placed.append(PlacedOpening(frame.tangent((s0 + s1) / 2), opening, s0, s1, opening.bottom,
+                                        min(upper, top), upper >= top - 0.5, symbol.cut))
 
     solid = MeshBuilder()
     levels = sorted({0.0, *(top for _, _, top in walls), *(o.bottom for o in placed), *(o.top for o in placed)})
@@ -79,7 +84,7 @@ def build_walls(floor: Floor, section: float | None, doors_open: bool) -> WallMe
         cuts = [o.cut for o in placed if o.bottom < mid < o.top]
         footprint = wall_mass(frames, cuts)
         bands.append((footprint, wall_mass(frames, []) if cuts else footprint))
-        solid.add(sides(footprint, h0, h1), mat.WALL)
+        solid.add(sides(footprint, h0, h1, smooth=True), mat.WALL)
     empty = Polygon()
     for k in range(1, len(levels)):
         below_fp, below_mass = bands[k - 1]
