@@ -24,6 +24,10 @@ CHROMIUM = "/usr/bin/chromium"  # Debian's package (.ci/browser installs it); ne
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ADMIN_PATHS = ["/v1/admin/overview", "/v1/admin/renders", "/v1/admin/tenants"]
+# Every expectation waits on a condition; Playwright's 5 s default is too short for a machine whose other core is
+# busy (the dashboard polls, and Chromium itself starts slowly there). A passing check still returns at once.
+BROWSER_WAIT_MS = 30_000
+expect.set_options(timeout=BROWSER_WAIT_MS)
 
 
 def admin_key(stack: Stack) -> str:
@@ -35,7 +39,9 @@ def chromium() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": 1440, "height": 1000})
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.set_default_timeout(BROWSER_WAIT_MS)
+            yield page
         finally:
             browser.close()
 
