@@ -224,6 +224,35 @@ class Stack:
         """PIDs of the render child processes of the worker process."""
         return children(self.worker_pid(), b"worker.child")
 
+    def busy_render_child(self, timeout_s: float = 60) -> int:
+        """The render child that is rendering now: its CPU time grows (an idle child, waiting on its pipe, uses none).
+
+        A job is `running` from its claim, before the worker has sent it to a child; a child killed in that gap
+        is replaced before the render and the render never sees it.
+        """
+        start: dict[int, int] = {}
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for pid in self.render_children():
+                used = cpu_ticks(pid)
+                if pid in start and used - start[pid] >= BUSY_TICKS:
+                    return pid
+                start.setdefault(pid, used)
+            time.sleep(0.02)
+        raise AssertionError(f"no render child was busy within {timeout_s} s:\n{self.logs()}")
+
+
+BUSY_TICKS = max(1, os.sysconf("SC_CLK_TCK") // 10)  # 0.1 s of CPU
+
+
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of a process, in clock ticks (/proc/PID/stat); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat(5)
+
 
 def children(parent: int, marker: bytes) -> list[int]:
     """PIDs of the processes whose parent is `parent` and whose command line holds `marker`."""
