@@ -19,6 +19,7 @@ log = structlog.get_logger()
 
 WATCH_S = 0.05
 START_TIMEOUT_S = 60.0
+REAP_WAIT_S = 2.0  # a child that closed its pipe and lingers this long is killed
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class RenderChild:
                 outcome = watch.result()
             elif reply in done:
                 outcome = None  # the pipe broke: the child died; say how once it is reaped
+                await self._reaped(proc)
             else:
                 outcome = RenderOutcome(False, code="timeout",
                                         message=f"the render took longer than {self.timeout_s:g}s",
@@ -142,6 +144,16 @@ class RenderChild:
                                      message=f"the render used {rss >> 20} MB, over the "
                                              f"{self.memory_bytes >> 20} MB limit", retryable=True)
             await asyncio.sleep(WATCH_S)
+
+    @staticmethod
+    async def _reaped(proc: asyncio.subprocess.Process) -> None:
+        """Give a child whose pipe broke a moment to be reaped by asyncio's watcher, which records how it ended.
+
+        Signalling it first would not do: `Popen.send_signal` polls, and that poll reaps a dead child behind the
+        watcher's back, which then reports exit code 255 instead of the signal (CPython gh-87744).
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), REAP_WAIT_S)
 
     async def kill(self) -> None:
         """Kill the child now; the next render starts a fresh one."""
