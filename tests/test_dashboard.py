@@ -197,7 +197,10 @@ def test_the_dashboard_shows_a_queued_jobs_place_falling_as_a_worker_drains_the_
         assert any(0 <= p < 9 for p in places), f"never saw the place fall while queued: {places}"
 
         expect(page.locator("#job-state")).to_have_text("succeeded", timeout=120_000)
-        page.wait_for_function("document.getElementById('result-image')?.naturalWidth > 0", timeout=30_000)
+        # A function, not an expression: Playwright evals an expression in the page on every poll, which the
+        # dashboard's CSP (no 'unsafe-eval') refuses whenever the image is not loaded at the first check.
+        page.wait_for_function("() => document.getElementById('result-image')?.naturalWidth > 0",
+                               timeout=30_000)
         history = page.locator("#job-events tbody tr td:nth-child(2)")
         expect(history).to_have_text(["queued", "running", "succeeded"])
         screenshot(page, tmp_path, f"{profile}-dashboard-job.png")
